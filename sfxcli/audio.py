@@ -1,0 +1,178 @@
+"""Reading and checking the imitation: the only place that opens input audio.
+
+``read_imitation`` is the file edge; ``check_signal`` is the pure check on
+arrays that every entry point (CLI, bridge, tests) shares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sfxcli.errors import (
+    CorruptAudioError,
+    EmptyAudioError,
+    MissingFileError,
+    NonFiniteAudioError,
+    NotAFileError,
+    NotAudioError,
+    SilentAudioError,
+    TooLongError,
+    TooShortError,
+)
+
+MIN_SECONDS = 0.1
+DEFAULT_MAX_SECONDS = 60.0
+SILENCE_DBFS = -60.0
+AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".aifc")
+_CONTAINER_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"ID3", b"FORM", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
+
+
+@dataclass(frozen=True)
+class Imitation:
+    """A checked imitation: mono samples plus what is known about the file."""
+
+    samples: np.ndarray  # mono float64, peak-preserving downmix
+    sample_rate: int
+    channels: int
+    path: str
+    sha256: str
+
+    @property
+    def duration_seconds(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def peak_dbfs(samples: np.ndarray) -> float:
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    return 20.0 * np.log10(peak) if peak > 0 else -np.inf
+
+
+def check_signal(
+    samples: np.ndarray,
+    sample_rate: int,
+    name: str,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+) -> np.ndarray:
+    """Validate decoded audio and return it as mono float64.
+
+    ``samples`` is (frames,) or (frames, channels). Raises an ``AudioInputError``
+    subclass naming the file and the value found.
+    """
+    data = np.asarray(samples, dtype=np.float64)
+    if data.ndim == 1:
+        data = data[:, None]
+    if data.shape[0] == 0:
+        raise EmptyAudioError(f"imitation holds no audio samples ({name})")
+    if not np.all(np.isfinite(data)):
+        bad = int(np.count_nonzero(~np.isfinite(data)))
+        raise NonFiniteAudioError(f"imitation has {bad} NaN or infinite samples ({name})")
+    duration = data.shape[0] / sample_rate
+    if duration < MIN_SECONDS:
+        raise TooShortError(
+            f"imitation is {duration:.3f} s long ({name}); record at least {MIN_SECONDS} s"
+        )
+    if duration > max_seconds:
+        raise TooLongError(
+            f"imitation is {duration:.1f} s long ({name}); the limit is {max_seconds:g} s"
+        )
+    level = peak_dbfs(data)
+    if level < SILENCE_DBFS:
+        shown = "-inf" if not np.isfinite(level) else f"{level:.1f}"
+        raise SilentAudioError(
+            f"imitation is silent: peak {shown} dBFS ({name}); sfx needs above {SILENCE_DBFS:g} dBFS"
+        )
+    # Downmix by averaging channels; a single channel passes through unchanged.
+    return data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+
+
+def _declared_pcm_shortfall(head: bytes, file_size: int) -> bool:
+    """True when a WAV or AIFF header declares more sample bytes than the file holds.
+
+    libsndfile silently reads what is there, so a cut-off export would otherwise
+    pass as a shorter recording.
+    """
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        pos = 12
+        while pos + 8 <= len(head):
+            chunk_id, size = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
+            if chunk_id == b"data":
+                if size in (0, 0xFFFFFFFF):  # streaming writers leave it open
+                    return False
+                return pos + 8 + size > file_size
+            pos += 8 + size + (size & 1)
+        return False
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        pos = 12
+        while pos + 8 <= len(head):
+            chunk_id, size = head[pos : pos + 4], struct.unpack(">I", head[pos + 4 : pos + 8])[0]
+            if chunk_id == b"SSND":
+                return pos + 8 + size > file_size
+            pos += 8 + size + (size & 1)
+    return False
+
+
+def _decode(path: Path) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            declared = handle.frames
+            data = handle.read(dtype="float64", always_2d=True)
+            rate = handle.samplerate
+    except sf.LibsndfileError as error:
+        return _decode_fallback(path, str(error))
+    # mp3 and friends report the frame count from their header; a large
+    # shortfall means the stream stops early.
+    if declared > 0 and data.shape[0] < 0.98 * declared:
+        raise CorruptAudioError(
+            f"imitation is truncated: header promises {declared} frames, file holds {data.shape[0]} ({path})"
+        )
+    return data, int(rate)
+
+
+def _decode_fallback(path: Path, reason: str) -> tuple[np.ndarray, int]:
+    """Second opinion from pedalboard's decoders before calling a file broken."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    looks_like_audio = head.startswith(_CONTAINER_MAGIC) or path.suffix.lower() in AUDIO_SUFFIXES
+    try:
+        from pedalboard.io import AudioFile
+
+        with AudioFile(str(path)) as handle:
+            data = handle.read(handle.frames).T.astype(np.float64)
+            return data, int(handle.samplerate)
+    except (ValueError, RuntimeError, OSError):
+        pass
+    if head.startswith(_CONTAINER_MAGIC) or (looks_like_audio and "malformed" in reason):
+        raise CorruptAudioError(f"imitation cannot be decoded ({path}): {reason.strip()}")
+    raise NotAudioError(f"imitation is not an audio file sfx can read ({path})")
+
+
+def read_imitation(path: str | Path, max_seconds: float = DEFAULT_MAX_SECONDS) -> Imitation:
+    """Open, decode and check an imitation file."""
+    file = Path(path).expanduser()
+    if not file.exists():
+        raise MissingFileError(f"imitation not found: {file}")
+    if file.is_dir():
+        raise NotAFileError(f"imitation is a directory, not an audio file: {file}")
+    if not file.is_file():
+        raise NotAFileError(f"imitation is not a regular file: {file}")
+    raw = file.read_bytes()
+    if len(raw) == 0:
+        raise EmptyAudioError(f"imitation is an empty file (0 bytes): {file}")
+    if _declared_pcm_shortfall(raw[:65536], len(raw)):
+        raise CorruptAudioError(f"imitation is truncated: its header promises more audio than the file holds ({file})")
+    data, rate = _decode(file)
+    mono = check_signal(data, rate, file.name, max_seconds)
+    return Imitation(
+        samples=mono,
+        sample_rate=rate,
+        channels=int(data.shape[1]),
+        path=str(file),
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )

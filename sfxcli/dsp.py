@@ -1,0 +1,45 @@
+"""Small signal helpers shared by the engine and post-processing (numpy only)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def fft_convolve(signal: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Linear convolution by FFT, truncated to ``len(signal)``."""
+    if len(kernel) == 0 or len(signal) == 0:
+        return np.zeros_like(signal)
+    size = len(signal) + len(kernel) - 1
+    n_fft = 1 << int(np.ceil(np.log2(size)))
+    out = np.fft.irfft(np.fft.rfft(signal, n_fft) * np.fft.rfft(kernel, n_fft), n_fft)
+    return out[: len(signal)]
+
+
+def frames_to_samples(curve: np.ndarray, frame_rate: int, sample_rate: int, n_samples: int) -> np.ndarray:
+    """Linear interpolation of a per-frame curve (frame i at i/frame_rate s) onto samples."""
+    times = np.arange(n_samples) * (frame_rate / sample_rate)
+    return np.interp(times, np.arange(len(curve)), curve)
+
+
+def smooth_noise(rng: np.random.Generator, n_samples: int, rate_hz: float, sample_rate: int) -> np.ndarray:
+    """Random curve of unit std that changes about ``rate_hz`` times a second."""
+    points = max(2, int(np.ceil(n_samples * rate_hz / sample_rate)) + 2)
+    knots = rng.standard_normal(points)
+    return np.interp(np.arange(n_samples) * (rate_hz / sample_rate), np.arange(points), knots)
+
+
+def spectral_filter(signal: np.ndarray, sample_rate: int, response) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Zero-phase static filter: multiply the spectrum by ``response(freqs_hz)``."""
+    n_fft = 1 << int(np.ceil(np.log2(max(len(signal), 2))))
+    spectrum = np.fft.rfft(signal, n_fft)
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    return np.fft.irfft(spectrum * response(freqs), n_fft)[: len(signal)]
+
+
+def decay(n_samples: int, sample_rate: int, time_constant_seconds: float) -> np.ndarray:
+    t = np.arange(n_samples) / sample_rate
+    return np.exp(-t / max(time_constant_seconds, 1e-5))
+
+
+def db_to_gain(db: float | np.ndarray) -> float | np.ndarray:
+    return 10.0 ** (np.asarray(db) / 20.0)

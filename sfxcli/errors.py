@@ -1,0 +1,102 @@
+"""One exception hierarchy for everything a user can get wrong.
+
+Each error carries an exit code (distinct per cause, so scripts can branch on
+it) and a hint telling the user what to do. The CLI prints ``error: <message>``
+and ``hint: <hint>`` on stderr and exits with the code; the OSC bridge turns the
+same error into an error reply.
+"""
+
+from __future__ import annotations
+
+
+class SfxError(Exception):
+    """Base of every error sfx reports to a user."""
+
+    exit_code: int = 1
+    default_hint: str = ""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = self.default_hint if hint is None else hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(SfxError):
+    """A flag or argument has a value sfx cannot use."""
+
+    exit_code = 2
+
+
+class AudioInputError(SfxError):
+    """The imitation cannot be used; subclasses say why."""
+
+    exit_code = 10
+
+
+class MissingFileError(AudioInputError):
+    exit_code = 11
+    default_hint = "check the path; record or export the imitation first"
+
+
+class NotAFileError(AudioInputError):
+    exit_code = 12
+    default_hint = "pass the path of one audio file, not a directory"
+
+
+class NotAudioError(AudioInputError):
+    exit_code = 13
+    default_hint = "use wav, flac, ogg, mp3 or aiff"
+
+
+class CorruptAudioError(AudioInputError):
+    exit_code = 14
+    default_hint = "the file looks truncated or damaged; export it again from your DAW"
+
+
+class EmptyAudioError(AudioInputError):
+    exit_code = 15
+    default_hint = "the file holds no samples; record the imitation again"
+
+
+class SilentAudioError(AudioInputError):
+    exit_code = 16
+    default_hint = "record louder or check the input gain; sfx needs a signal above -60 dBFS"
+
+
+class TooShortError(AudioInputError):
+    exit_code = 17
+    default_hint = "record at least 0.1 s"
+
+
+class TooLongError(AudioInputError):
+    exit_code = 18
+    default_hint = "trim the imitation or raise the limit with --max-seconds"
+
+
+class NonFiniteAudioError(AudioInputError):
+    exit_code = 19
+    default_hint = "the file holds NaN or infinite samples; render it again as PCM"
+
+
+class PresetError(SfxError):
+    """A preset or FX chain is missing or invalid."""
+
+    exit_code = 20
+    default_hint = "run `sfx presets list` to see what is available"
+
+
+class OutputError(SfxError):
+    """Results cannot be written where they were asked to go."""
+
+    exit_code = 30
+    default_hint = "choose a writable folder with --project"
+
+
+class EngineUnavailableError(SfxError):
+    """An engine was asked for that cannot run here."""
+
+    exit_code = 40
+    default_hint = "run `sfx doctor` to see which engines are usable and why"

@@ -1,0 +1,143 @@
+"""Map a free-text label ("door creak") onto a recipe and a UCS category.
+
+Words are folded to ASCII, lower-cased and crudely stemmed so that
+"creaking", "creaky" and "creaks" all meet "creak". Recipes match on their
+own keywords; the Universal Category System (752 categories with synonyms,
+shipped in ``sfxcli/data/ucs.json``) names the file and, when no recipe
+keyword matches, picks the recipe that serves that category.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sfxcli.presets import Recipe
+
+FALLBACK_RECIPE = "texture"
+
+
+@dataclass(frozen=True)
+class UcsCategory:
+    catid: str
+    category: str
+    subcategory: str
+    synonyms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    recipe: str
+    catid: str
+    reason: str  # a sentence for the user: why this recipe
+    ucs_category: UcsCategory | None
+    fallback: bool  # True when nothing in the label matched
+
+
+def fold(text: str) -> str:
+    """ASCII-fold and lower-case; everything but letters and digits becomes a space."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", " ", ascii_text.lower()).strip()
+
+
+def stem(word: str) -> str:
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("y", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "es" and not word[:-2].endswith(("sh", "ch", "ss", "x", "z")):
+                continue
+            if suffix == "s" and word.endswith("ss"):
+                continue
+            word = word[: -len(suffix)] + keep
+            break
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "sl":  # "popp" -> "pop"
+        word = word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    return [stem(word) for word in fold(text).split()]
+
+
+@lru_cache(maxsize=1)
+def ucs_categories() -> tuple[UcsCategory, ...]:
+    data = json.loads((Path(__file__).parent / "data" / "ucs.json").read_text())
+    return tuple(
+        UcsCategory(c["catid"], c["category"], c["subcategory"], tuple(c["synonyms"]))
+        for c in data["categories"]
+        if c["category"] != "ARCHIVED"
+    )
+
+
+@lru_cache(maxsize=1)
+def _ucs_index() -> tuple[tuple[UcsCategory, frozenset[str], frozenset[str], frozenset[str]], ...]:
+    return tuple(
+        (c, frozenset(tokens(c.category)), frozenset(tokens(c.subcategory)),
+         frozenset(t for s in c.synonyms for t in tokens(s)))
+        for c in ucs_categories()
+    )
+
+
+def match_ucs(label: str) -> tuple[UcsCategory | None, float]:
+    """Best UCS category for a label and its score (0 when nothing matched)."""
+    words = tokens(label)
+    if not words:
+        return None, 0.0
+    best: tuple[float, str, UcsCategory | None] = (0.0, "", None)
+    for category, cat_words, sub_words, synonyms in _ucs_index():
+        score = 0.0
+        for position, word in enumerate(words):
+            weight = 1.0 + position / len(words)  # the head noun comes last: "door creak"
+            if word in sub_words:
+                score += 2.0 * weight
+            elif word in cat_words:
+                score += 1.5 * weight
+            elif word in synonyms:
+                score += 1.0 * weight
+        if score > best[0] or (score == best[0] and score > 0 and category.catid < best[1]):
+            best = (score, category.catid, category)
+    return best[2], best[0]
+
+
+def _recipe_score(recipe: Recipe, words: list[str], folded: str) -> float:
+    keywords = {stem(k) for k in recipe.keywords if " " not in k}
+    phrases = [fold(k) for k in recipe.keywords if " " in k]
+    score = 0.0
+    for position, word in enumerate(words):
+        if word in keywords:
+            score += 2.0 * (1.0 + position / len(words))
+    for phrase in phrases:
+        if re.search(rf"\b{re.escape(phrase)}\b", folded):
+            score += 3.0 * len(phrase.split())
+    if stem(recipe.name) in words:
+        score += 1.0
+    return score
+
+
+def match_label(label: str, recipes: tuple[Recipe, ...]) -> LabelMatch:
+    """Choose the recipe and CatID for a label; never fails."""
+    words = tokens(label)
+    folded = fold(label)
+    ucs, ucs_score = match_ucs(label)
+    ucs = ucs if ucs_score >= 2.0 else None
+    by_name = {r.name: r for r in recipes}
+    scored = sorted(((_recipe_score(r, words, folded), r.name) for r in recipes), key=lambda s: (-s[0], s[1]))
+    if scored and scored[0][0] > 0:
+        recipe = by_name[scored[0][1]]
+        hits = [w for w in fold(label).split() if stem(w) in {stem(k) for k in recipe.keywords} or stem(w) == stem(recipe.name)]
+        reason = f"'{label}' matched recipe '{recipe.name}'" + (f" on {', '.join(repr(h) for h in hits)}" if hits else "")
+        return LabelMatch(recipe.name, ucs.catid if ucs else recipe.catid, reason, ucs, False)
+    if ucs is not None:
+        for recipe in recipes:
+            if ucs.catid in recipe.ucs or ucs.category in recipe.ucs:
+                reason = f"'{label}' is UCS {ucs.catid} ({ucs.category} / {ucs.subcategory}), served by recipe '{recipe.name}'"
+                return LabelMatch(recipe.name, ucs.catid, reason, ucs, False)
+    fallback = by_name.get(FALLBACK_RECIPE, recipes[0])
+    reason = (
+        f"no recipe matches '{label}'; using the general-purpose recipe '{fallback.name}' "
+        "(pick one with --preset; see `sfx presets list`)"
+    )
+    return LabelMatch(fallback.name, ucs.catid if ucs else fallback.catid, reason, ucs, True)

@@ -1,0 +1,181 @@
+"""``generate``: imitation + label -> finished files. Shared by the CLI and the bridge."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from sfxcli import __version__
+from sfxcli.analysis import Curves, analyse, controls_from_curves
+from sfxcli.audio import DEFAULT_MAX_SECONDS, Imitation, read_imitation
+from sfxcli.engines import get_engine
+from sfxcli.errors import UsageError
+from sfxcli.labels import LabelMatch, match_label
+from sfxcli.output import FORMATS, Written, output_folder, safe_fx_name, write_result
+from sfxcli.post import LevelConfig, PostConfig, finish
+from sfxcli.presets import all_recipes, load_fx, load_recipe, recipe_names
+from sfxcli.rank import Score, order, score
+
+MAX_VARIATIONS = 64
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    imitation: Path
+    label: str
+    project: Path = Path(".")
+    subfolder: str = "sfx"
+    variations: int = 4
+    candidates: int | None = None  # render this many and keep the best ``variations``
+    seed: int | None = None
+    preset: str | None = None  # a recipe name; None = chosen from the label
+    fx: tuple[str, ...] | None = None  # FX chains; None = the recipe's own
+    engine: str = "embedded"
+    sample_rate: int = 48000
+    format: str = "wav"
+    max_seconds: float = DEFAULT_MAX_SECONDS
+    level: LevelConfig = field(default_factory=LevelConfig)
+    plot: bool = False
+
+
+@dataclass(frozen=True)
+class Result:
+    path: Path
+    sidecar: Path
+    seed: int
+    score: Score
+
+
+@dataclass(frozen=True)
+class Generation:
+    results: list[Result]
+    recipe: str
+    catid: str
+    reason: str
+    fallback: bool
+    imitation: Imitation
+    curves: Curves
+    plot: Path | None = None
+
+
+def validate(request: GenerateRequest) -> None:
+    if not 1 <= request.variations <= MAX_VARIATIONS:
+        raise UsageError(f"variations must be 1..{MAX_VARIATIONS}, got {request.variations}")
+    if request.candidates is not None and not request.variations <= request.candidates <= 4 * MAX_VARIATIONS:
+        raise UsageError(f"candidates must be at least the number of variations ({request.variations}), got {request.candidates}")
+    if not 8000 <= request.sample_rate <= 192000:
+        raise UsageError(f"sample rate must be 8000..192000 Hz, got {request.sample_rate}")
+    if request.format not in FORMATS:
+        raise UsageError(f"unknown format {request.format!r}; use one of {', '.join(FORMATS)}")
+    if request.format == "mp3" and request.sample_rate not in (32000, 44100, 48000):
+        raise UsageError(f"mp3 needs a sample rate of 32000, 44100 or 48000 Hz, got {request.sample_rate}")
+    if request.seed is not None and not 0 <= request.seed < 2**63:
+        raise UsageError(f"seed must be 0..2^63-1, got {request.seed}")
+    if not request.label.strip() or "\x00" in request.label:
+        raise UsageError("label is empty; describe the sound, for example \"door creak\"")
+    if len(request.label) > 500:
+        raise UsageError(f"label is {len(request.label)} characters long; keep it under 500")
+    if request.max_seconds <= 0:
+        raise UsageError(f"--max-seconds must be positive, got {request.max_seconds}")
+    if request.preset is not None and request.preset not in recipe_names():
+        raise UsageError(f"no recipe named {request.preset!r}; run `sfx presets list`")
+
+
+def choose_recipe(request: GenerateRequest) -> LabelMatch:
+    match = match_label(request.label, all_recipes())
+    if request.preset is None:
+        return match
+    return LabelMatch(request.preset, match.catid if match.ucs_category else load_recipe(request.preset).catid,
+                      f"recipe '{request.preset}' chosen with --preset", match.ucs_category, False)
+
+
+def generate(request: GenerateRequest, progress: Progress | None = None) -> Generation:
+    """Read, analyse, render candidates, finish, rank, write. Raises ``SfxError``."""
+    report = progress or (lambda message, fraction: None)
+    validate(request)
+    folder = output_folder(request.project, request.subfolder)
+    imitation = read_imitation(request.imitation, request.max_seconds)
+    curves = analyse(imitation.samples, imitation.sample_rate)
+    controls = controls_from_curves(curves)
+    match = choose_recipe(request)
+    recipe = load_recipe(match.recipe)
+    chains = [load_fx(name) for name in (recipe.fx if request.fx is None else request.fx)]
+    engine = get_engine(request.engine)
+    report(f"{match.reason}; writing {match.catid} files", 0.05)
+
+    base_seed = request.seed if request.seed is not None else secrets.randbits(31)
+    n_candidates = request.candidates or request.variations
+    rendered: list[tuple[int, np.ndarray, dict[str, Any], dict[str, Any], Score]] = []
+    duration = imitation.duration_seconds + recipe.tail_seconds
+    post_config = PostConfig(level=request.level)
+    for i in range(n_candidates):
+        seed = base_seed + i
+        render = engine.render(controls, recipe, seed, request.sample_rate, duration)
+        audio, post_info = finish(render.audio, request.sample_rate, chains, controls.gain, recipe.follow,
+                                  imitation.duration_seconds, recipe.tail_seconds, post_config)
+        result_score = score(imitation.samples, imitation.sample_rate, curves, audio, request.sample_rate)
+        rendered.append((seed, audio, render.params, post_info, result_score))
+        report(f"rendered candidate {i + 1}/{n_candidates}", 0.1 + 0.7 * (i + 1) / n_candidates)
+
+    ranking = order([item[4] for item in rendered])[: request.variations]
+    fx_name = safe_fx_name(request.label, recipe.name)
+    results: list[Result] = []
+    for rank, index in enumerate(ranking, start=1):
+        seed, audio, params, post_info, result_score = rendered[index]
+        sidecar = {
+            "sfx_version": __version__,
+            "engine": engine.name,
+            "label": request.label,
+            "recipe": recipe.name,
+            "recipe_file": Path(recipe.source_file).name,
+            "preset": request.preset,
+            "fx": [chain.name for chain in chains],
+            "label_match": match.reason,
+            "catid": match.catid,
+            "seed": seed,
+            "run_seed": base_seed,
+            "rank": rank,
+            "candidates": n_candidates,
+            "score": result_score.as_dict(),
+            "imitation": {
+                "path": str(Path(imitation.path).resolve()),
+                "sha256": imitation.sha256,
+                "sample_rate": imitation.sample_rate,
+                "channels": imitation.channels,
+                "seconds": round(imitation.duration_seconds, 4),
+            },
+            "output": {"format": request.format, "sample_rate": request.sample_rate, "channels": 1, **post_info},
+            "parameters": params,
+            "level": asdict(request.level),
+            "reproduce": (
+                f"sfx gen {shell_quote(str(Path(imitation.path).resolve()))} {shell_quote(request.label)} "
+                f"--preset {recipe.name} --seed {seed} -n 1 --engine {engine.name} --format {request.format} "
+                f"--sample-rate {request.sample_rate}"
+                + (f" --fx {','.join(c.name for c in chains) or 'none'}" if request.fx is not None else "")
+                + (f" --lufs {request.level.lufs:g}" if request.level.mode == "lufs" else f" --peak {request.level.peak_dbfs:g}")
+            ),
+            "python": sys.version.split()[0],
+        }
+        written: Written = write_result(folder, match.catid, fx_name, audio, request.sample_rate, request.format, sidecar)
+        results.append(Result(written.audio_path, written.sidecar_path, seed, result_score))
+        report(f"wrote {written.audio_path.name}", 0.8 + 0.2 * rank / len(ranking))
+
+    plot_path = None
+    if request.plot:
+        from sfxcli.plot import plot_comparison
+
+        plot_path = plot_comparison(imitation, curves, [(r.path, rendered[i][1]) for r, i in zip(results, ranking)],
+                                    request.sample_rate, folder)
+    return Generation(results, recipe.name, match.catid, match.reason, match.fallback, imitation, curves, plot_path)
+
+
+def shell_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)

@@ -1,0 +1,167 @@
+"""Post-processing of dry renders: FX chain, envelope follow, tail, fades, level.
+
+Pure functions on arrays; pedalboard does the effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from sfxcli.analysis import FRAME_RATE, frame_loudness_db
+from sfxcli.dsp import frames_to_samples
+from sfxcli.errors import UsageError
+from sfxcli.presets import FxChain, make_plugin
+
+SHORT_CLIP_SECONDS = 0.4  # BS.1770 gating block: shorter clips have no integrated loudness
+
+
+@dataclass(frozen=True)
+class LevelConfig:
+    """How the finished file is levelled."""
+
+    mode: Literal["peak", "lufs"] = "peak"
+    peak_dbfs: float = -1.0
+    lufs: float = -16.0
+    ceiling_dbfs: float = -1.0  # never exceeded in lufs mode
+
+
+@dataclass(frozen=True)
+class PostConfig:
+    fade_in_ms: float = 2.0
+    fade_out_ms: float = 30.0
+    trim_tail_db: float = -70.0  # cut the tail once it stays below this (relative to peak)
+    level: LevelConfig = LevelConfig()
+
+
+def apply_fx(audio: np.ndarray, sample_rate: int, chains: list[FxChain]) -> np.ndarray:
+    """Run the chains' effects in order (pedalboard); mono in, mono out."""
+    effects = [effect for chain in chains for effect in chain.effects]
+    if not effects:
+        return audio
+    from pedalboard import Pedalboard
+
+    board = Pedalboard([make_plugin(effect) for effect in effects])
+    out = board(audio.astype(np.float32)[None, :], sample_rate, reset=True)
+    return np.asarray(out[0], dtype=np.float64)
+
+
+def follow_envelope(audio: np.ndarray, sample_rate: int, target_gain: np.ndarray, strength: float,
+                    frame_rate: int = FRAME_RATE, max_boost_db: float = 18.0, max_cut_db: float = 60.0) -> np.ndarray:
+    """Ride the gain so the output's 10 ms level contour matches the imitation's.
+
+    ``target_gain`` is the imitation's linear envelope per frame (peak 1).
+    The correction is ``strength`` times the dB difference after aligning the
+    two contours' median level; frames past the imitation's end are left free
+    (that is where tails ring out).
+    """
+    if strength <= 0:
+        return audio
+    out_db = frame_loudness_db(audio, sample_rate, frame_rate)
+    target_db = 20 * np.log10(np.maximum(target_gain, 1e-6))
+    n = min(len(out_db), len(target_db))
+    has_content = out_db[:n] > out_db.max() - 80
+    key = has_content & (target_db[:n] > -30)
+    if not key.any():
+        return audio
+    offset = float(np.median(out_db[:n][key] - target_db[:n][key]))
+    correction = np.zeros(len(out_db))
+    correction[:n] = np.clip(strength * (target_db[:n] + offset - out_db[:n]), -max_cut_db, max_boost_db)
+    correction[:n][~has_content] = 0.0
+    if n < len(out_db):
+        correction[n:] = correction[n - 1]  # hold the last correction through the tail
+    kernel = np.ones(3) / 3
+    correction = np.convolve(np.pad(correction, 1, mode="edge"), kernel, mode="valid")
+    # frame i measured samples [i*hop, (i+1)*hop): its centre is at i + 0.5
+    centres = np.concatenate([[0.0], np.arange(len(correction)) + 0.5])
+    values = np.concatenate([[correction[0]], correction])
+    positions = np.arange(len(audio)) * (frame_rate / sample_rate)
+    gain_db = np.interp(positions, centres, values)
+    return audio * 10 ** (gain_db / 20)
+
+
+def fade(audio: np.ndarray, sample_rate: int, fade_in_ms: float, fade_out_ms: float) -> np.ndarray:
+    out = audio.copy()
+    n_in = min(len(out), int(sample_rate * fade_in_ms / 1000))
+    n_out = min(len(out), int(sample_rate * fade_out_ms / 1000))
+    if n_in > 1:
+        out[:n_in] *= np.sin(0.5 * np.pi * np.linspace(0, 1, n_in)) ** 2
+    if n_out > 1:
+        out[-n_out:] *= np.cos(0.5 * np.pi * np.linspace(0, 1, n_out)) ** 2
+    return out
+
+
+def trim_tail(audio: np.ndarray, sample_rate: int, keep_seconds: float, threshold_db: float) -> np.ndarray:
+    """Drop what follows the last frame above ``threshold_db`` (re peak), never before ``keep_seconds``."""
+    if len(audio) == 0:
+        return audio
+    levels = frame_loudness_db(audio, sample_rate)
+    loud = np.flatnonzero(levels > levels.max() + threshold_db)
+    hop = sample_rate // FRAME_RATE
+    end = (int(loud[-1]) + 1) * hop if len(loud) else len(audio)
+    return audio[: max(end, min(len(audio), int(keep_seconds * sample_rate)))]
+
+
+def true_peak_dbfs(audio: np.ndarray, sample_rate: int) -> float:
+    """Peak of the 4x oversampled signal (inter-sample peaks included)."""
+    import soxr
+
+    over = soxr.resample(audio.astype(np.float64), sample_rate, sample_rate * 4, quality="HQ") if len(audio) > 16 else audio
+    peak = max(float(np.abs(over).max(initial=0.0)), float(np.abs(audio).max(initial=0.0)))
+    return 20 * np.log10(peak) if peak > 0 else -np.inf
+
+
+def integrated_lufs(audio: np.ndarray, sample_rate: int) -> tuple[float, str]:
+    """BS.1770 loudness (pyloudnorm); clips shorter than a gating block are
+    measured as if looped to 1 s, which is what a listener hears of a
+    one-shot played at that level (the LUFS of its sustained sound)."""
+    import pyloudnorm
+
+    meter = pyloudnorm.Meter(sample_rate)
+    if len(audio) / sample_rate < SHORT_CLIP_SECONDS:
+        repeats = int(np.ceil(sample_rate / max(len(audio), 1)))
+        return float(meter.integrated_loudness(np.tile(audio, repeats))), "looped short clip"
+    return float(meter.integrated_loudness(audio)), "BS.1770 integrated"
+
+
+def normalise(audio: np.ndarray, sample_rate: int, config: LevelConfig) -> tuple[np.ndarray, dict[str, float | str]]:
+    """Level the clip; returns the audio and what was measured and applied."""
+    if config.mode == "peak":
+        current = true_peak_dbfs(audio, sample_rate)
+        if not np.isfinite(current):
+            return audio, {"mode": "peak", "gain_db": 0.0}
+        gain_db = config.peak_dbfs - current
+        return audio * 10 ** (gain_db / 20), {"mode": "peak", "target_dbfs": config.peak_dbfs, "gain_db": round(gain_db, 3)}
+    if config.mode == "lufs":
+        current, method = integrated_lufs(audio, sample_rate)
+        if not np.isfinite(current):
+            raise UsageError("the result is too quiet to measure its loudness; use --peak instead of --lufs")
+        gain_db = config.lufs - current
+        peak_after = true_peak_dbfs(audio, sample_rate) + gain_db
+        limited = peak_after > config.ceiling_dbfs
+        if limited:
+            gain_db -= peak_after - config.ceiling_dbfs
+        info: dict[str, float | str] = {
+            "mode": "lufs", "target_lufs": config.lufs, "measured_lufs": round(current, 2),
+            "method": method, "gain_db": round(gain_db, 3),
+            "achieved_lufs": round(current + gain_db, 2),
+        }
+        if limited:
+            info["note"] = f"held to the {config.ceiling_dbfs:g} dBFS true-peak ceiling"
+        return audio * 10 ** (gain_db / 20), info
+    raise UsageError(f"unknown level mode {config.mode!r}")
+
+
+def finish(dry: np.ndarray, sample_rate: int, chains: list[FxChain], target_gain: np.ndarray, follow: float,
+           imitation_seconds: float, tail_seconds: float, config: PostConfig) -> tuple[np.ndarray, dict[str, object]]:
+    """The whole chain: FX, envelope follow, tail trim, fades, levelling."""
+    wet = apply_fx(dry, sample_rate, chains)
+    if not np.all(np.isfinite(wet)):
+        wet = np.nan_to_num(wet, nan=0.0, posinf=0.0, neginf=0.0)
+    followed = follow_envelope(wet, sample_rate, target_gain, follow)
+    trimmed = trim_tail(followed, sample_rate, imitation_seconds, config.trim_tail_db)
+    faded = fade(trimmed, sample_rate, config.fade_in_ms, config.fade_out_ms)
+    levelled, level_info = normalise(faded, sample_rate, config.level)
+    return levelled, {"level": level_info, "seconds": round(len(levelled) / sample_rate, 4)}
