@@ -28,6 +28,7 @@ from sfxcli.errors import (
 MIN_SECONDS = 0.1
 DEFAULT_MAX_SECONDS = 60.0
 SILENCE_DBFS = -60.0
+EMPTY_CONTAINER_BYTES = 4608  # an empty Ogg Vorbis file, the largest empty container, is ~3.7 kB
 AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".aifc")
 _CONTAINER_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"ID3", b"FORM", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
 
@@ -120,14 +121,22 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
     try:
-        with sf.SoundFile(str(path)) as handle:
-            declared = handle.frames
-            data = handle.read(dtype="float64", always_2d=True)
-            rate = handle.samplerate
+        handle = sf.SoundFile(str(path))
     except sf.LibsndfileError as error:
-        return _decode_fallback(path, str(error))
-    # mp3 and friends report the frame count from their header; a large
+        if "malformed" in str(error):
+            raise CorruptAudioError(f"imitation is damaged and cannot be decoded ({path})") from None
+        return _decode_other(path)
+    with handle:
+        declared = handle.frames
+        rate = handle.samplerate
+        try:
+            data = handle.read(dtype="float64", always_2d=True)
+        except sf.LibsndfileError as error:
+            raise CorruptAudioError(f"imitation is damaged: {str(error).strip()} ({path})") from None
+    # compressed formats report the frame count from their header; a large
     # shortfall means the stream stops early.
+    if data.shape[0] == 0 and path.stat().st_size > EMPTY_CONTAINER_BYTES:
+        raise CorruptAudioError(f"imitation is damaged: {path.stat().st_size} bytes decode to no audio ({path})")
     if declared > 0 and data.shape[0] < 0.98 * declared:
         raise CorruptAudioError(
             f"imitation is truncated: header promises {declared} frames, file holds {data.shape[0]} ({path})"
@@ -135,22 +144,24 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
     return data, int(rate)
 
 
-def _decode_fallback(path: Path, reason: str) -> tuple[np.ndarray, int]:
-    """Second opinion from pedalboard's decoders before calling a file broken."""
+def _decode_other(path: Path) -> tuple[np.ndarray, int]:
+    """Formats libsndfile does not know: ask pedalboard's decoders before giving up."""
     with open(path, "rb") as handle:
         head = handle.read(16)
-    looks_like_audio = head.startswith(_CONTAINER_MAGIC) or path.suffix.lower() in AUDIO_SUFFIXES
     try:
         from pedalboard.io import AudioFile
 
         with AudioFile(str(path)) as handle:
-            data = handle.read(handle.frames).T.astype(np.float64)
-            return data, int(handle.samplerate)
+            declared = handle.frames
+            data = handle.read(declared).T.astype(np.float64)
+            rate = int(handle.samplerate)
     except (ValueError, RuntimeError, OSError):
-        pass
-    if head.startswith(_CONTAINER_MAGIC) or (looks_like_audio and "malformed" in reason):
-        raise CorruptAudioError(f"imitation cannot be decoded ({path}): {reason.strip()}")
-    raise NotAudioError(f"imitation is not an audio file sfx can read ({path})")
+        if head.startswith(_CONTAINER_MAGIC):
+            raise CorruptAudioError(f"imitation looks like audio but cannot be decoded ({path})") from None
+        raise NotAudioError(f"imitation is not an audio file sfx can read ({path})") from None
+    if declared > 0 and data.shape[0] < 0.98 * declared:
+        raise CorruptAudioError(f"imitation is truncated ({path})")
+    return data, rate
 
 
 def read_imitation(path: str | Path, max_seconds: float = DEFAULT_MAX_SECONDS) -> Imitation:

@@ -81,16 +81,22 @@ def _ucs_index() -> tuple[tuple[UcsCategory, frozenset[str], frozenset[str], fro
     )
 
 
-def match_ucs(label: str) -> tuple[UcsCategory | None, float]:
-    """Best UCS category for a label and its score (0 when nothing matched)."""
+def match_ucs(label: str, within: tuple[str, ...] = ()) -> tuple[UcsCategory | None, float]:
+    """Best UCS category for a label and its score (0 when nothing matched).
+
+    ``within`` (CatIDs or category names) restricts the search, so that a
+    label already tied to a recipe is named inside that recipe's categories.
+    """
     words = tokens(label)
     if not words:
         return None, 0.0
     best: tuple[float, str, UcsCategory | None] = (0.0, "", None)
     for category, cat_words, sub_words, synonyms in _ucs_index():
+        if within and category.catid not in within and category.category not in within:
+            continue
         score = 0.0
         for position, word in enumerate(words):
-            weight = 1.0 + position / len(words)  # the head noun comes last: "door creak"
+            weight = 1.0 + 0.5 * position / len(words)  # the head noun tends to come last: "door creak"
             if word in sub_words:
                 score += 2.0 * weight
             elif word in cat_words:
@@ -108,7 +114,7 @@ def _recipe_score(recipe: Recipe, words: list[str], folded: str) -> float:
     score = 0.0
     for position, word in enumerate(words):
         if word in keywords:
-            score += 2.0 * (1.0 + position / len(words))
+            score += 2.0 * (1.0 + 0.5 * position / len(words))
     for phrase in phrases:
         if re.search(rf"\b{re.escape(phrase)}\b", folded):
             score += 3.0 * len(phrase.split())
@@ -122,19 +128,31 @@ def match_label(label: str, recipes: tuple[Recipe, ...]) -> LabelMatch:
     words = tokens(label)
     folded = fold(label)
     ucs, ucs_score = match_ucs(label)
-    ucs = ucs if ucs_score >= 2.0 else None
+    # one exact synonym is enough for a one-word label ("kerboom"), longer labels need more
+    enough = min(2.0, float(len(words)))
+    ucs = ucs if ucs_score >= enough else None
     by_name = {r.name: r for r in recipes}
     scored = sorted(((_recipe_score(r, words, folded), r.name) for r in recipes), key=lambda s: (-s[0], s[1]))
     if scored and scored[0][0] > 0:
         recipe = by_name[scored[0][1]]
+        own, own_score = match_ucs(label, recipe.ucs) if recipe.ucs else (None, 0.0)
+        if own is not None and own_score >= enough:
+            ucs = own
         hits = [w for w in fold(label).split() if stem(w) in {stem(k) for k in recipe.keywords} or stem(w) == stem(recipe.name)]
         reason = f"'{label}' matched recipe '{recipe.name}'" + (f" on {', '.join(repr(h) for h in hits)}" if hits else "")
         return LabelMatch(recipe.name, ucs.catid if ucs else recipe.catid, reason, ucs, False)
     if ucs is not None:
+        described = f"'{label}' is UCS {ucs.catid} ({ucs.category} / {ucs.subcategory})"
         for recipe in recipes:
             if ucs.catid in recipe.ucs or ucs.category in recipe.ucs:
-                reason = f"'{label}' is UCS {ucs.catid} ({ucs.category} / {ucs.subcategory}), served by recipe '{recipe.name}'"
-                return LabelMatch(recipe.name, ucs.catid, reason, ucs, False)
+                return LabelMatch(recipe.name, ucs.catid, f"{described}, served by recipe '{recipe.name}'", ucs, False)
+        # no recipe claims the category: let its own words and synonyms choose
+        words = tokens(" ".join((ucs.subcategory, *ucs.synonyms, ucs.category)))
+        text = fold(" ".join((ucs.subcategory, *ucs.synonyms)))
+        scored = sorted(((_recipe_score(r, words, text), r.name) for r in recipes), key=lambda s: (-s[0], s[1]))
+        if scored and scored[0][0] > 0:
+            name = scored[0][1]
+            return LabelMatch(name, ucs.catid, f"{described}, whose synonyms point to recipe '{name}'", ucs, False)
     fallback = by_name.get(FALLBACK_RECIPE, recipes[0])
     reason = (
         f"no recipe matches '{label}'; using the general-purpose recipe '{fallback.name}' "

@@ -18,7 +18,7 @@ from sfxcli.errors import UsageError
 from sfxcli.labels import LabelMatch, match_label
 from sfxcli.output import FORMATS, Written, output_folder, safe_fx_name, write_result
 from sfxcli.post import LevelConfig, PostConfig, finish
-from sfxcli.presets import all_recipes, load_fx, load_recipe, recipe_names
+from sfxcli.presets import Recipe, all_recipes, load_fx, load_recipe, recipe_names
 from sfxcli.rank import Score, order, score
 
 MAX_VARIATIONS = 64
@@ -151,7 +151,8 @@ def generate(request: GenerateRequest, progress: Progress | None = None) -> Gene
                 "seconds": round(imitation.duration_seconds, 4),
             },
             "output": {"format": request.format, "sample_rate": request.sample_rate, "channels": 1, **post_info},
-            "parameters": params,
+            "parameters": {**params, "recipe": recipe_parameters(recipe),
+                           "fx_chains": {c.name: [asdict(e) for e in c.effects] for c in chains}},
             "level": asdict(request.level),
             "reproduce": (
                 f"sfx gen {shell_quote(str(Path(imitation.path).resolve()))} {shell_quote(request.label)} "
@@ -173,6 +174,14 @@ def generate(request: GenerateRequest, progress: Progress | None = None) -> Gene
         plot_path = plot_comparison(imitation, curves, [(r.path, rendered[i][1]) for r, i in zip(results, ranking)],
                                     request.sample_rate, folder)
     return Generation(results, recipe.name, match.catid, match.reason, match.fallback, imitation, curves, plot_path)
+
+
+def recipe_parameters(recipe: Recipe) -> dict[str, Any]:
+    """The resolved recipe as plain data, so a sidecar survives later preset edits."""
+    data = asdict(recipe)
+    data["layers"] = [{"type": type(layer).__name__, **asdict(layer)} for layer in recipe.layers]
+    data.pop("source_file", None)
+    return data
 
 
 def shell_quote(text: str) -> str:

@@ -21,7 +21,6 @@ from sfxcli.engines import Render
 from sfxcli.presets import (
     GrainLayer,
     HitLayer,
-    Layer,
     Mapped,
     NoiseLayer,
     PulseLayer,
@@ -171,7 +170,7 @@ def _tone(layer: ToneLayer, ctx: _Context, rng: np.random.Generator) -> np.ndarr
         fr, hop = ctx.controls.frame_rate, max(1, sr // ctx.controls.frame_rate)
 
         def response(freqs: np.ndarray, frames: np.ndarray) -> np.ndarray:
-            extra = _frame_values(ctx, layer.tilt, layer.tilt_from, frames) + (base_tilt - min(layer.tilt.low, layer.tilt.high)) - base_tilt
+            extra = _frame_values(ctx, layer.tilt, layer.tilt_from, frames) - min(layer.tilt.low, layer.tilt.high)
             f0 = base[np.minimum(frames * hop, n - 1)]
             ratio = np.maximum(freqs[None, :] / f0[:, None], 1.0)
             return ratio ** (-extra[:, None])
@@ -375,9 +374,7 @@ class EmbeddedEngine:
             mix += 10 ** (layer.gain_db / 20) * audio
         peak = float(np.abs(mix).max())
         mix = mix / peak * 0.5 if peak > 0 else mix
-        params: dict[str, Any] = {"draw": asdict(draw), "pitch_source": ctx.pitch_source}
+        drawn = {k: (round(v, 6) if isinstance(v, float) else [round(x, 6) for x in v]) for k, v in asdict(draw).items()}
+        params: dict[str, Any] = {"draw": drawn, "pitch_source": ctx.pitch_source}
         return Render(audio=mix, sample_rate=sample_rate, params=params)
 
-
-def layer_summary(layer: Layer) -> dict[str, Any]:
-    return asdict(layer)

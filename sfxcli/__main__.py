@@ -1,0 +1,3 @@
+from sfxcli.app import main
+
+main()

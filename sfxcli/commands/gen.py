@@ -1,0 +1,83 @@
+"""``sfx gen``: imitation + label -> finished files in the project folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def gen(
+    imitation: Path = typer.Argument(..., help="The vocal imitation: wav, flac, ogg, mp3 or aiff."),
+    label: str = typer.Argument(..., help='What it should become, for example "door creak".'),
+    variations: int = typer.Option(4, "-n", "--variations", help="How many files to write."),
+    candidates: Optional[int] = typer.Option(None, "--candidates", help="Render this many and keep the best -n (default: -n)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Make the output bit-identical across runs."),
+    project: Path = typer.Option(Path("."), "--project", "-p", help="The DAW project folder (must exist)."),
+    subfolder: str = typer.Option("sfx", "--subfolder", help="Folder inside the project for the results."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="Use this recipe instead of choosing one from the label."),
+    fx: Optional[str] = typer.Option(None, "--fx", help="Comma-separated FX chains instead of the recipe's own; 'none' for dry."),
+    engine: str = typer.Option("embedded", "--engine", help="Generation engine (see `sfx doctor`)."),
+    fmt: str = typer.Option("wav", "--format", "-f", help="wav (24-bit), flac (24-bit), ogg or mp3."),
+    sample_rate: int = typer.Option(48000, "--sample-rate", "-r", help="Output sample rate in Hz."),
+    peak: Optional[float] = typer.Option(None, "--peak", help="Normalise the true peak to this dBFS (default -1)."),
+    lufs: Optional[float] = typer.Option(None, "--lufs", help="Normalise loudness to this LUFS instead (true peak held at -1 dBFS)."),
+    max_seconds: float = typer.Option(60.0, "--max-seconds", help="Refuse imitations longer than this."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON report on stdout instead of paths."),
+    plot: bool = typer.Option(False, "--plot", help="Save a PNG comparing the imitation's curves with each result's."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+) -> None:
+    """Generate finished sound effects that follow a vocal imitation."""
+    from sfxcli.errors import UsageError
+    from sfxcli.pipeline import GenerateRequest, generate
+    from sfxcli.post import LevelConfig
+
+    if peak is not None and lufs is not None:
+        raise UsageError("use either --peak or --lufs, not both")
+    if lufs is not None and not -70.0 <= lufs <= 0.0:
+        raise UsageError(f"--lufs must be between -70 and 0, got {lufs}")
+    if peak is not None and not -60.0 <= peak <= 0.0:
+        raise UsageError(f"--peak must be between -60 and 0 dBFS, got {peak}")
+    level = LevelConfig(mode="lufs", lufs=lufs) if lufs is not None else LevelConfig(peak_dbfs=-1.0 if peak is None else peak)
+    chains = None if fx is None else tuple(c.strip() for c in fx.split(",") if c.strip() and c.strip() != "none")
+    request = GenerateRequest(
+        imitation=imitation, label=label, project=project, subfolder=subfolder, variations=variations,
+        candidates=candidates, seed=seed, preset=preset, fx=chains, engine=engine, sample_rate=sample_rate,
+        format=fmt.lower(), max_seconds=max_seconds, level=level, plot=plot,
+    )
+
+    from rich.console import Console
+
+    console = Console(stderr=True, quiet=quiet, highlight=False)
+    announced: set[str] = set()
+
+    def progress(message: str, fraction: float) -> None:
+        if message.startswith("rendered"):
+            return
+        if message not in announced:
+            announced.add(message)
+            console.print(message)
+
+    result = generate(request, progress)
+    if result.fallback:
+        console.print("[yellow]note:[/] the label did not match a recipe; results use the general-purpose recipe")
+    if as_json:
+        report = {
+            "recipe": result.recipe,
+            "catid": result.catid,
+            "label_match": result.reason,
+            "fallback": result.fallback,
+            "files": [
+                {"path": str(r.path.resolve()), "sidecar": str(r.sidecar.resolve()), "seed": r.seed, **r.score.as_dict()}
+                for r in result.results
+            ],
+            "plot": str(result.plot.resolve()) if result.plot else None,
+        }
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        for r in result.results:
+            typer.echo(str(r.path))
+        if result.plot:
+            console.print(f"plot: {result.plot}")
