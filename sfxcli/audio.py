@@ -7,7 +7,10 @@ arrays that every entry point (CLI, bridge, tests) shares.
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,7 +120,29 @@ def _declared_pcm_shortfall(head: bytes, file_size: int) -> bool:
     return False
 
 
+@contextmanager
+def _native_stderr_silenced(active: bool) -> Iterator[None]:
+    """libsndfile's mp3 decoder (mpg123) prints warnings straight to fd 2; the
+    user gets sfx's own one-line message instead."""
+    if not active:
+        yield
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _decode(path: Path) -> tuple[np.ndarray, int]:
+    with _native_stderr_silenced(path.suffix.lower() == ".mp3"):
+        return _decode_soundfile(path)
+
+
+def _decode_soundfile(path: Path) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
     try:
