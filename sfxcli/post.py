@@ -55,7 +55,7 @@ def follow_envelope(audio: np.ndarray, sample_rate: int, target_gain: np.ndarray
     ``target_gain`` is the imitation's linear envelope per frame (peak 1).
     The correction is ``strength`` times the dB difference after aligning the
     two contours' median level; frames past the imitation's end are left free
-    (that is where tails ring out).
+    (that is where tails ring out): they keep the last cut and get no boost.
     """
     if strength <= 0:
         return audio
@@ -71,7 +71,8 @@ def follow_envelope(audio: np.ndarray, sample_rate: int, target_gain: np.ndarray
     correction[:n] = np.clip(strength * (target_db[:n] + offset - out_db[:n]), -max_cut_db, max_boost_db)
     correction[:n][~has_content] = 0.0
     if n < len(out_db):
-        correction[n:] = correction[n - 1]  # hold the last correction through the tail
+        # the tail rings out at the level the release left it, never boosted
+        correction[n:] = min(correction[n - 1], 0.0)
     kernel = np.ones(3) / 3
     correction = np.convolve(np.pad(correction, 1, mode="edge"), kernel, mode="valid")
     # frame i measured samples [i*hop, (i+1)*hop): its centre is at i + 0.5

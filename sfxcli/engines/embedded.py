@@ -270,7 +270,7 @@ def _grains(layer: GrainLayer, ctx: _Context, rng: np.random.Generator) -> np.nd
                 continue
             t = np.arange(length) / sr
             if layer.grain == "drip":  # a bubble: resonance rising as it closes
-                sweep = freq * (1 + 1.5 * t / (ms / 1000))
+                sweep = freq * (1 + 1.5 * (1 - np.exp(-t / (ms / 1000))))  # up to ~1.3 octaves
                 phase = 2 * np.pi * np.cumsum(np.minimum(sweep, 0.45 * sr)) / sr
             else:
                 phase = 2 * np.pi * freq * t
