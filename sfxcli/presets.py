@@ -317,14 +317,16 @@ def load_recipe(name: str, root: Path | None = None) -> Recipe:
     return recipe
 
 
+def _names(kind: str, root: Path | None) -> list[str]:
+    return sorted(p.stem for p in ((root or presets_root()) / kind).glob("*.toml"))
+
+
 def recipe_names(root: Path | None = None) -> list[str]:
-    folder = (root or presets_root()) / "recipes"
-    return sorted(p.stem for p in folder.glob("*.toml"))
+    return _names("recipes", root)
 
 
 def fx_names(root: Path | None = None) -> list[str]:
-    folder = (root or presets_root()) / "fx"
-    return sorted(p.stem for p in folder.glob("*.toml"))
+    return _names("fx", root)
 
 
 @lru_cache(maxsize=None)
