@@ -12,7 +12,7 @@ import sys
 import typer
 
 from sfxcli import __version__
-from sfxcli.commands import doctor, gen, presets
+from sfxcli.commands import doctor, gen, presets, send, serve
 
 app = typer.Typer(
     name="sfx",
@@ -23,6 +23,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command("gen")(gen.gen)
+app.command("serve")(serve.serve)
+app.command("send")(send.send)
 app.command("doctor")(doctor.doctor)
 app.add_typer(presets.app, name="presets")
 

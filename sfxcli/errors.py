@@ -100,3 +100,22 @@ class EngineUnavailableError(SfxError):
 
     exit_code = 40
     default_hint = "run `sfx doctor` to see which engines are usable and why"
+
+
+class BridgeError(SfxError):
+    """A request to the OSC bridge failed, or the bridge cannot start."""
+
+    exit_code = 50
+    default_hint = "is `sfx serve` running on that host and port?"
+
+
+class BridgeTimeoutError(BridgeError):
+    exit_code = 51
+    default_hint = "the server did not answer in time; raise --timeout or check `sfx serve`"
+
+
+class CancelledError(SfxError):
+    """A job was cancelled before it finished rendering."""
+
+    exit_code = 60
+    default_hint = ""

@@ -13,8 +13,8 @@ import numpy as np
 from sfxcli import __version__
 from sfxcli.analysis import Curves, analyse, controls_from_curves
 from sfxcli.audio import DEFAULT_MAX_SECONDS, Imitation, read_imitation
-from sfxcli.engines import get_engine
-from sfxcli.errors import UsageError
+from sfxcli.engines import Engine, get_engine
+from sfxcli.errors import CancelledError, UsageError
 from sfxcli.labels import LabelMatch, match_label
 from sfxcli.output import FORMATS, Written, output_folder, safe_fx_name, write_result
 from sfxcli.post import LevelConfig, PostConfig, finish
@@ -95,9 +95,16 @@ def choose_recipe(request: GenerateRequest) -> LabelMatch:
                       f"recipe '{request.preset}' chosen with --preset", match.ucs_category, False)
 
 
-def generate(request: GenerateRequest, progress: Progress | None = None) -> Generation:
-    """Read, analyse, render candidates, finish, rank, write. Raises ``SfxError``."""
+def generate(request: GenerateRequest, progress: Progress | None = None,
+             cancelled: Callable[[], bool] | None = None, engine: Engine | None = None) -> Generation:
+    """Read, analyse, render candidates, finish, rank, write. Raises ``SfxError``.
+
+    ``cancelled`` is polled before each candidate; once files are being
+    written the job runs to its end, so a cancel never leaves half a set.
+    ``engine`` lets a resident process reuse an engine it has loaded.
+    """
     report = progress or (lambda message, fraction: None)
+    stop = cancelled or (lambda: False)
     validate(request)
     folder = output_folder(request.project, request.subfolder)
     imitation = read_imitation(request.imitation, request.max_seconds)
@@ -106,7 +113,8 @@ def generate(request: GenerateRequest, progress: Progress | None = None) -> Gene
     match = choose_recipe(request)
     recipe = load_recipe(match.recipe)
     chains = [load_fx(name) for name in (recipe.fx if request.fx is None else request.fx)]
-    engine = get_engine(request.engine)
+    if engine is None or engine.name != request.engine:
+        engine = get_engine(request.engine)
     report(f"{match.reason}; writing {match.catid} files", 0.05)
 
     base_seed = request.seed if request.seed is not None else secrets.randbits(31)
@@ -115,6 +123,8 @@ def generate(request: GenerateRequest, progress: Progress | None = None) -> Gene
     duration = imitation.duration_seconds + recipe.tail_seconds
     post_config = PostConfig(level=request.level)
     for i in range(n_candidates):
+        if stop():
+            raise CancelledError("cancelled before the results were written; nothing was saved")
         seed = base_seed + i
         render = engine.render(controls, recipe, seed, request.sample_rate, duration)
         audio, post_info = finish(render.audio, request.sample_rate, chains, controls.gain, recipe.follow,

@@ -1,0 +1,141 @@
+"""OSC request handlers: each takes the server's state and a parsed request and
+returns reply tuples. No sockets here; ``bridge.server`` sends what they return."""
+
+from __future__ import annotations
+
+import hmac
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bridge.protocol import MAX_IMITATION_BYTES, Reply, Request, RequestError
+from sfxcli import __version__
+from sfxcli.audio import AUDIO_SUFFIXES
+
+
+@dataclass
+class Job:
+    key: int
+    request_id: str
+    reply_to: tuple[str, int]
+    request: Any  # sfxcli.pipeline.GenerateRequest
+
+
+@dataclass
+class BridgeState:
+    project: Path
+    engine: str
+    max_queue: int = 32
+    token: str | None = None
+    device: str = "starting"
+    worker_state: str = "starting"
+    worker_pid: int = 0
+    queue: deque[Job] = field(default_factory=deque)
+    running: Job | None = None
+    cancel_requested: bool = False
+    next_key: int = 1
+
+    def in_flight(self, request_id: str) -> bool:
+        return (self.running is not None and self.running.request_id == request_id) or any(
+            job.request_id == request_id for job in self.queue
+        )
+
+
+def check_token(state: BridgeState, request: Request) -> None:
+    if state.token is not None and not hmac.compare_digest(request.token or "", state.token):
+        raise RequestError(request.request_id, "missing or wrong token: add the pair 'token', '<secret>' to every message")
+
+
+def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) -> list[Reply]:
+    from sfxcli.errors import SfxError
+    from sfxcli.pipeline import GenerateRequest, validate
+    from sfxcli.post import LevelConfig
+
+    rid = request.request_id
+    if state.in_flight(rid):
+        raise RequestError(rid, f"request id {rid!r} is already queued or running; use a new id")
+    imitation, label = request.args
+    path = Path(imitation).expanduser()
+    if not path.is_absolute():
+        raise RequestError(rid, f"imitation path must be absolute, got {imitation!r}")
+    if not path.is_file():
+        raise RequestError(rid, f"imitation is not an existing regular file: {imitation}")
+    if path.suffix.lower() not in AUDIO_SUFFIXES:
+        raise RequestError(rid, f"imitation must be wav, flac, ogg, mp3 or aiff: {path.name}")
+    if path.stat().st_size > MAX_IMITATION_BYTES:
+        raise RequestError(rid, f"imitation is {path.stat().st_size // 2**20} MB; the limit is {MAX_IMITATION_BYTES // 2**20} MB")
+    options = request.options
+    if "engine" in options and options["engine"] != state.engine:
+        raise RequestError(rid, f"this server runs engine {state.engine!r}; restart it with --engine {options['engine']}")
+    if "peak" in options and "lufs" in options:
+        raise RequestError(rid, "use either peak or lufs, not both")
+    level = LevelConfig(mode="lufs", lufs=options["lufs"]) if "lufs" in options else LevelConfig(peak_dbfs=options.get("peak", -1.0))
+    fx = options.get("fx")
+    subfolder = options.get("subfolder", "sfx")
+    sub = Path(subfolder)
+    if sub.is_absolute() or ".." in sub.parts or "\x00" in subfolder:
+        raise RequestError(rid, f"subfolder must be a relative path inside the project, got {subfolder!r}")
+    job_request = GenerateRequest(
+        imitation=path, label=label, project=state.project, subfolder=subfolder,
+        variations=options.get("variations", 4), candidates=options.get("candidates"), seed=options.get("seed"),
+        preset=options.get("preset"), engine=state.engine, sample_rate=options.get("sample_rate", 48000),
+        format=str(options.get("format", "wav")).lower(), level=level,
+        fx=None if fx is None else tuple(c.strip() for c in fx.split(",") if c.strip() and c.strip() != "none"),
+    )
+    try:
+        validate(job_request)
+    except SfxError as error:
+        raise RequestError(rid, error.message) from None
+    if len(state.queue) >= state.max_queue:
+        raise RequestError(rid, f"busy: {len(state.queue)} jobs are queued (limit {state.max_queue}); try again shortly")
+    state.queue.append(Job(state.next_key, rid, reply_to, job_request))
+    state.next_key += 1
+    position = len(state.queue) + (1 if state.running else 0)
+    return [("/sfx/accepted", [rid, position])]
+
+
+def cancel(state: BridgeState, request: Request) -> list[Reply]:
+    rid = request.request_id
+    for job in list(state.queue):
+        if job.request_id == rid:
+            state.queue.remove(job)
+            return [("/sfx/cancelled", [rid])]
+    if state.running is not None and state.running.request_id == rid:
+        state.cancel_requested = True
+        return []  # the worker answers with "cancelled" (or "done" if it was already writing)
+    raise RequestError(rid, f"no queued or running request with id {rid!r}")
+
+
+def status(state: BridgeState, request: Request) -> list[Reply]:
+    return [("/sfx/status", [request.request_id, state.engine, state.device, state.worker_state, len(state.queue),
+                             state.running.request_id if state.running else "", str(state.project), __version__,
+                             state.worker_pid])]
+
+
+def ping(state: BridgeState, request: Request) -> list[Reply]:
+    return [("/sfx/pong", [request.request_id, __version__])]
+
+
+def project(state: BridgeState, request: Request) -> list[Reply]:
+    folder = Path(request.args[0]).expanduser()
+    if not folder.is_absolute() or not folder.is_dir():
+        raise RequestError(request.request_id, f"project must be an existing folder given as an absolute path: {request.args[0]}")
+    state.project = folder.resolve()
+    return [("/sfx/project", [request.request_id, str(state.project)])]
+
+
+def presets(state: BridgeState, request: Request) -> list[Reply]:
+    from sfxcli.presets import recipe_names
+
+    return [("/sfx/presets", [request.request_id, *recipe_names()])]
+
+
+HANDLERS = {"cancel": cancel, "status": status, "ping": ping, "project": project, "presets": presets}
+
+
+def handle(state: BridgeState, request: Request, reply_to: tuple[str, int]) -> list[Reply]:
+    check_token(state, request)
+    if request.verb == "generate":
+        return generate(state, request, reply_to)
+    return HANDLERS[request.verb](state, request)

@@ -1,0 +1,75 @@
+"""The resident worker: a child process that owns the engine and runs one job at a time.
+
+It talks to the server over a ``multiprocessing`` pipe with plain tuples:
+
+- server -> worker: ``("job", key, GenerateRequest)``, ``("stop",)``
+- worker -> server: ``("ready", engine, device, pid)``, ``("progress", key, fraction, message)``,
+  ``("done", key, [paths])``, ``("error", key, message)``, ``("cancelled", key)``
+
+Cancelling a running job sets a shared value to its key; the pipeline polls
+it between candidates.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    engine: str = "embedded"
+
+
+def device_for(engine: str) -> str:
+    """Where the engine runs: model engines take CUDA when torch sees it."""
+    if engine == "embedded":
+        return "cpu (the embedded engine is numpy synthesis)"
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return "cpu (torch not installed)"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu (no CUDA device)"
+
+
+def run(conn: Connection, config: WorkerConfig, cancel_key: Any) -> None:
+    """Worker main loop (runs in the child process)."""
+    # the server handles Ctrl-C and shuts the worker down itself
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from sfxcli.engines import get_engine
+    from sfxcli.errors import CancelledError, SfxError
+    from sfxcli.pipeline import generate
+
+    try:
+        engine = get_engine(config.engine)
+    except SfxError as error:
+        conn.send(("fatal", error.message))
+        return
+    conn.send(("ready", engine.name, device_for(config.engine), os.getpid()))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "stop":
+            return
+        _, key, request = message
+
+        def progress(text: str, fraction: float, key: int = key) -> None:
+            conn.send(("progress", key, float(fraction), text))
+
+        try:
+            result = generate(request, progress, cancelled=lambda key=key: cancel_key.value == key, engine=engine)
+        except CancelledError:
+            conn.send(("cancelled", key))
+        except SfxError as error:
+            conn.send(("error", key, error.message + (f" ({error.hint})" if error.hint else "")))
+        except Exception as error:  # noqa: BLE001 - a bug must reach the DAW as an error reply, not kill the worker
+            conn.send(("error", key, f"internal error: {type(error).__name__}: {error}"))
+        else:
+            conn.send(("done", key, [str(r.path.resolve()) for r in result.results]))

@@ -1,0 +1,32 @@
+"""``sfx serve``: the resident model process behind an OSC bridge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def serve(
+    project: Path = typer.Option(Path("."), "--project", "-p", help="Default project folder for results."),
+    port: int = typer.Option(9001, "--port", help="UDP port to listen on (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; non-loopback needs --allow-remote and --token."),
+    engine: str = typer.Option("embedded", "--engine", help="Engine the worker loads once at start."),
+    max_queue: int = typer.Option(32, "--max-queue", help="Queued jobs before new requests get a busy error."),
+    reply_host: Optional[str] = typer.Option(None, "--reply-host", help="Send replies here instead of to the sender."),
+    reply_port: Optional[int] = typer.Option(None, "--reply-port", help="Send replies to this port (and announce startup there)."),
+    token: Optional[str] = typer.Option(None, "--token", help="Shared secret every request must carry as 'token', SECRET."),
+    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow listening on a non-loopback address."),
+) -> None:
+    """Serve generate requests over OSC (UDP) until Ctrl-C."""
+    from bridge.server import Server, ServerConfig
+    from sfxcli.errors import UsageError
+
+    if not 0 <= port <= 65535 or (reply_port is not None and not 1 <= reply_port <= 65535):
+        raise UsageError("ports must be 1..65535 (or 0 for --port to pick one)")
+    if max_queue < 1:
+        raise UsageError(f"--max-queue must be at least 1, got {max_queue}")
+    config = ServerConfig(project=project.expanduser(), host=host, port=port, engine=engine, max_queue=max_queue,
+                          reply_host=reply_host, reply_port=reply_port, token=token, allow_remote=allow_remote)
+    Server(config).serve_forever()
