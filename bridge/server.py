@@ -145,13 +145,18 @@ class Server:
         except (OSError, BrokenPipeError):
             pass  # the sentinel reports the dead worker on the next turn
 
-    def on_worker_message(self) -> None:
+    def on_worker_message(self) -> bool:
+        """Handle one message from the worker; False once its pipe is closed."""
         worker = self.worker
         assert worker is not None
         try:
             message = worker.conn.recv()
         except (EOFError, OSError):
-            return
+            return False
+        self.handle_worker_message(worker, message)
+        return True
+
+    def handle_worker_message(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "ready":
             worker.ready = True
@@ -237,8 +242,8 @@ class Server:
         if worker is not None and worker.conn in ready:
             self.on_worker_message()
         if worker is not None and worker.process.sentinel in ready and not worker.process.is_alive():
-            while worker.conn.poll():  # answers sent just before it exited still count
-                self.on_worker_message()
+            while worker.conn.poll() and self.on_worker_message():  # answers sent just before it exited count
+                pass
             self.on_worker_exit()
         self.cancel_running()
 
@@ -255,8 +260,8 @@ class Server:
                 worker.cancel_key.value = self.state.running.key
                 deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
                 while self.state.running is not None and worker.process.is_alive() and time.monotonic() < deadline:
-                    if worker.conn.poll(0.1):
-                        self.on_worker_message()
+                    if worker.conn.poll(0.1) and not self.on_worker_message():
+                        break
             if self.state.running is not None:
                 job = self.state.running
                 worker.process.terminate()
