@@ -1,1 +1,1 @@
-"""The OSC bridge to DAWs (`sfx serve`); see the open issue on the bridge."""
+"""The OSC bridge to DAWs: `sfx serve` (server, worker) and `sfx send` (client)."""
