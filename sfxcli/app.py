@@ -43,8 +43,17 @@ def root(
     """Turn a vocal imitation and a label into finished sound effects."""
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
+    import signal
+
     from sfxcli.errors import SfxError
+
+    # SIGTERM unwinds like Ctrl-C, so temp files are removed on the way out
+    signal.signal(signal.SIGTERM, _interrupt)
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args

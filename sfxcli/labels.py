@@ -90,7 +90,7 @@ def match_ucs(label: str, within: tuple[str, ...] = ()) -> tuple[UcsCategory | N
     words = tokens(label)
     if not words:
         return None, 0.0
-    best: tuple[float, str, UcsCategory | None] = (0.0, "", None)
+    best: tuple[float, tuple[int, str], UcsCategory | None] = (0.0, (0, ""), None)
     for category, cat_words, sub_words, synonyms in _ucs_index():
         if within and category.catid not in within and category.category not in within:
             continue
@@ -103,9 +103,18 @@ def match_ucs(label: str, within: tuple[str, ...] = ()) -> tuple[UcsCategory | N
                 score += 1.5 * weight
             elif word in synonyms:
                 score += 1.0 * weight
-        if score > best[0] or (score == best[0] and score > 0 and category.catid < best[1]):
-            best = (score, category.catid, category)
+        # ties go to the earlier entry of ``within`` (a recipe lists its main category first), then by CatID
+        rank = _within_rank(category, within)
+        if score > best[0] or (score == best[0] and score > 0 and (rank, category.catid) < best[1]):
+            best = (score, (rank, category.catid), category)
     return best[2], best[0]
+
+
+def _within_rank(category: UcsCategory, within: tuple[str, ...]) -> int:
+    for index, entry in enumerate(within):
+        if entry in (category.catid, category.category):
+            return index
+    return len(within)
 
 
 def _recipe_score(recipe: Recipe, words: list[str], folded: str) -> float:
@@ -135,7 +144,7 @@ def match_label(label: str, recipes: tuple[Recipe, ...]) -> LabelMatch:
     scored = sorted(((_recipe_score(r, words, folded), r.name) for r in recipes), key=lambda s: (-s[0], s[1]))
     if scored and scored[0][0] > 0:
         recipe = by_name[scored[0][1]]
-        own, own_score = match_ucs(label, recipe.ucs) if recipe.ucs else (None, 0.0)
+        own, own_score = match_ucs(label, (recipe.catid, *recipe.ucs))
         if own is not None and own_score >= enough:
             ucs = own
         hits = [w for w in fold(label).split() if stem(w) in {stem(k) for k in recipe.keywords} or stem(w) == stem(recipe.name)]
