@@ -80,7 +80,7 @@ def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) ->
         imitation=path, label=label, project=state.project, subfolder=subfolder,
         variations=options.get("variations", 4), candidates=options.get("candidates"), seed=options.get("seed"),
         preset=options.get("preset"), engine=state.engine, sample_rate=options.get("sample_rate", 48000),
-        format=str(options.get("format", "wav")).lower(), level=level,
+        format=str(options.get("format", "wav")).lower(), level=level, seconds=options.get("seconds"),
         fx=None if fx is None else tuple(c.strip() for c in fx.split(",") if c.strip() and c.strip() != "none"),
     )
     try:

@@ -40,7 +40,7 @@ GENERATE_OPTIONS: dict[str, tuple[type, str]] = {
     "peak": (float, "true-peak target, dBFS"),
     "lufs": (float, "loudness target, LUFS"),
     "fx": (str, "comma-separated FX chains, or none"),
-    "seconds": (float, "accepted for compatibility; output follows the imitation's length"),
+    "seconds": (float, "spread the performance over this many seconds"),
 }
 
 

@@ -365,3 +365,25 @@ def loudness_correlation(reference: np.ndarray, estimate: np.ndarray, reference_
     if a.std() == 0 or b.std() == 0:
         return 0.0
     return float(np.corrcoef(a, b)[0, 1])
+
+
+def stretch_controls(controls: Controls, seconds: float) -> Controls:
+    """The same performance spread over ``seconds``: every curve and onset scaled in time."""
+    n_frames = max(2, int(round(seconds * controls.frame_rate)))
+    factor = n_frames / controls.n_frames
+    old = np.arange(controls.n_frames)
+    new = np.linspace(0, controls.n_frames - 1, n_frames)
+
+    def resample_curve(curve: np.ndarray) -> np.ndarray:
+        return np.interp(new, old, curve)
+
+    return Controls(
+        frame_rate=controls.frame_rate,
+        level=resample_curve(controls.level),
+        gain=resample_curve(controls.gain),
+        pitch_semitones=resample_curve(controls.pitch_semitones),
+        voicing=resample_curve(controls.voicing),
+        brightness=resample_curve(controls.brightness),
+        onsets_seconds=controls.onsets_seconds * factor,
+        onset_strengths=controls.onset_strengths,
+    )

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from sfxcli import __version__
-from sfxcli.analysis import Curves, analyse, controls_from_curves
+from sfxcli.analysis import Curves, analyse, controls_from_curves, resample, stretch_controls
 from sfxcli.audio import DEFAULT_MAX_SECONDS, Imitation, read_imitation
 from sfxcli.engines import Engine, get_engine
 from sfxcli.errors import CancelledError, UsageError
@@ -42,6 +42,7 @@ class GenerateRequest:
     max_seconds: float = DEFAULT_MAX_SECONDS
     level: LevelConfig = field(default_factory=LevelConfig)
     plot: bool = False
+    seconds: float | None = None  # stretch the performance to this length; None = the imitation's
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ def validate(request: GenerateRequest) -> None:
         raise UsageError(f"label is {len(request.label)} characters long; keep it under 500")
     if request.max_seconds <= 0:
         raise UsageError(f"--max-seconds must be positive, got {request.max_seconds}")
+    if request.seconds is not None and not 0.1 <= request.seconds <= 600:
+        raise UsageError(f"seconds must be 0.1..600, got {request.seconds}")
     if request.preset is not None and request.preset not in recipe_names():
         raise UsageError(f"no recipe named {request.preset!r}; run `sfx presets list`")
 
@@ -110,6 +113,14 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     imitation = read_imitation(request.imitation, request.max_seconds)
     curves = analyse(imitation.samples, imitation.sample_rate)
     controls = controls_from_curves(curves)
+    # what the results are compared with: the imitation, or the imitation spread over --seconds
+    reference, reference_onsets = imitation.samples, curves.onsets_seconds
+    if request.seconds is not None:
+        controls = stretch_controls(controls, request.seconds)
+        factor = request.seconds / imitation.duration_seconds
+        reference = resample(imitation.samples, imitation.sample_rate, int(round(imitation.sample_rate * factor)))
+        reference_onsets = curves.onsets_seconds * factor
+    target_seconds = controls.duration_seconds if request.seconds is not None else imitation.duration_seconds
     match = choose_recipe(request)
     recipe = load_recipe(match.recipe)
     chains = [load_fx(name) for name in (recipe.fx if request.fx is None else request.fx)]
@@ -120,7 +131,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     base_seed = request.seed if request.seed is not None else secrets.randbits(31)
     n_candidates = request.candidates or request.variations
     rendered: list[tuple[int, np.ndarray, dict[str, Any], dict[str, Any], Score]] = []
-    duration = imitation.duration_seconds + recipe.tail_seconds
+    duration = target_seconds + recipe.tail_seconds
     post_config = PostConfig(level=request.level)
     for i in range(n_candidates):
         if stop():
@@ -128,8 +139,8 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
         seed = base_seed + i
         render = engine.render(controls, recipe, seed, request.sample_rate, duration)
         audio, post_info = finish(render.audio, request.sample_rate, chains, controls.gain, recipe.follow,
-                                  imitation.duration_seconds, recipe.tail_seconds, post_config)
-        result_score = score(imitation.samples, imitation.sample_rate, curves, audio, request.sample_rate)
+                                  target_seconds, recipe.tail_seconds, post_config)
+        result_score = score(reference, imitation.sample_rate, reference_onsets, audio, request.sample_rate)
         rendered.append((seed, audio, render.params, post_info, result_score))
         report(f"rendered candidate {i + 1}/{n_candidates}", 0.1 + 0.7 * (i + 1) / n_candidates)
 
@@ -160,7 +171,8 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
                 "channels": imitation.channels,
                 "seconds": round(imitation.duration_seconds, 4),
             },
-            "output": {"format": request.format, "sample_rate": request.sample_rate, "channels": 1, **post_info},
+            "output": {"format": request.format, "sample_rate": request.sample_rate, "channels": 1,
+                       "stretched_to_seconds": request.seconds, **post_info},
             "parameters": {**params, "recipe": recipe_parameters(recipe),
                            "fx_chains": {c.name: [asdict(e) for e in c.effects] for c in chains}},
             "level": asdict(request.level),
@@ -169,6 +181,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
                 f"--preset {recipe.name} --seed {seed} -n 1 --engine {engine.name} --format {request.format} "
                 f"--sample-rate {request.sample_rate}"
                 + (f" --fx {','.join(c.name for c in chains) or 'none'}" if request.fx is not None else "")
+                + (f" --seconds {request.seconds:g}" if request.seconds is not None else "")
                 + (f" --lufs {request.level.lufs:g}" if request.level.mode == "lufs" else f" --peak {request.level.peak_dbfs:g}")
             ),
             "python": sys.version.split()[0],

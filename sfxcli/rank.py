@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sfxcli.analysis import Curves, analyse, loudness_correlation, onset_f1
+from sfxcli.analysis import analyse, loudness_correlation, onset_f1
 
 
 @dataclass(frozen=True)
@@ -19,12 +19,12 @@ class Score:
         return {"loudness_r": round(self.loudness_r, 4), "onset_f1": round(self.onset_f1, 4), "total": round(self.total, 4)}
 
 
-def score(imitation: np.ndarray, imitation_rate: int, imitation_curves: Curves, result: np.ndarray,
+def score(imitation: np.ndarray, imitation_rate: int, imitation_onsets: np.ndarray, result: np.ndarray,
           result_rate: int) -> Score:
-    """Compare a result with the imitation over the imitation's duration."""
+    """Compare a result with the imitation (its samples and onset times) over the imitation's duration."""
     span = result[: int(round(len(imitation) / imitation_rate * result_rate))]
     r = loudness_correlation(imitation, span, imitation_rate, result_rate)
-    f1 = onset_f1(imitation_curves.onsets_seconds, analyse(span, result_rate).onsets_seconds)
+    f1 = onset_f1(imitation_onsets, analyse(span, result_rate).onsets_seconds)
     return Score(r, f1, 0.6 * max(r, 0.0) + 0.4 * f1)
 
 

@@ -100,6 +100,18 @@ def test_generate_is_accepted_then_done_with_files(server, imitation: Path, proj
     assert kinds[0] == "/sfx/accepted" and "/sfx/progress" in kinds
 
 
+def test_generate_options_reach_the_pipeline(server, imitation: Path) -> None:  # type: ignore[no-untyped-def]
+    _, client = server
+    client.send("/sfx/generate", "opt", str(imitation), "whoosh", "variations", 1, "seconds", 2.5, "format", "flac",
+                "sample_rate", 44100, "subfolder", "takes/whooshes", "seed", 9)
+    address, args = client.answer("opt", ("/sfx/done", "/sfx/error"))
+    assert address == "/sfx/done", args
+    path = Path(args[1])
+    info = sf.info(path)
+    assert path.suffix == ".flac" and info.samplerate == 44100 and 2.5 <= info.duration < 3.0
+    assert path.parent.name == "whooshes" and path.parent.parent.name == "takes"
+
+
 def test_ping_status_presets_project(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, client = server
     client.send("/sfx/ping", "p")

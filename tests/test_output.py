@@ -126,3 +126,22 @@ def test_bad_options_are_one_line_errors(run_cli, hum_file: Path, project: Path)
         code, out, err = _gen(run_cli, hum_file, project, "creak", *extra)
         assert code != 0 and out == "" and err.startswith("error: ") and "Traceback" not in err, (extra, err)
     assert not (project / "sfx").exists() or not any((project / "sfx").iterdir())
+
+
+def test_seconds_stretches_the_performance(run_cli, hum_file: Path, project: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json as json_
+
+    from tests.conftest import bursts
+
+    knocks = tmp_path / "knocks.wav"
+    sf.write(knocks, bursts([0.2, 0.9, 1.5], seconds=2.0), 16000)
+    code, out, err = _gen(run_cli, knocks, project, "impact", "-n", "1", "--seconds", "5", "--json")
+    assert code == 0, err
+    report = json_.loads(out)["files"][0]
+    info = sf.info(report["path"])
+    assert 5.0 <= info.duration <= 5.0 + 0.4  # the recipe's tail may follow
+    assert report["loudness_r"] > 0.8 and report["onset_f1"] == 1.0
+    meta = json_.loads(Path(report["sidecar"]).read_text())
+    assert "--seconds 5" in meta["reproduce"] and meta["output"]["stretched_to_seconds"] == 5.0
+    code, _, err = _gen(run_cli, hum_file, project, "impact", "--seconds", "0")
+    assert code == UsageError.exit_code and "seconds" in err

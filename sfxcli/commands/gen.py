@@ -24,6 +24,7 @@ def gen(
     sample_rate: int = typer.Option(48000, "--sample-rate", "-r", help="Output sample rate in Hz."),
     peak: Optional[float] = typer.Option(None, "--peak", help="Normalise the true peak to this dBFS (default -1)."),
     lufs: Optional[float] = typer.Option(None, "--lufs", help="Normalise loudness to this LUFS instead (true peak held at -1 dBFS)."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", "-s", help="Spread the performance over this many seconds (default: the imitation's length)."),
     max_seconds: float = typer.Option(60.0, "--max-seconds", help="Refuse imitations longer than this."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON report on stdout instead of paths."),
     plot: bool = typer.Option(False, "--plot", help="Save a PNG comparing the imitation's curves with each result's."),
@@ -45,7 +46,7 @@ def gen(
     request = GenerateRequest(
         imitation=imitation, label=label, project=project, subfolder=subfolder, variations=variations,
         candidates=candidates, seed=seed, preset=preset, fx=chains, engine=engine, sample_rate=sample_rate,
-        format=fmt.lower(), max_seconds=max_seconds, level=level, plot=plot,
+        format=fmt.lower(), max_seconds=max_seconds, level=level, plot=plot, seconds=seconds,
     )
 
     from rich.console import Console
