@@ -66,8 +66,9 @@ def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) ->
     if path.stat().st_size > MAX_IMITATION_BYTES:
         raise RequestError(rid, f"imitation is {path.stat().st_size // 2**20} MB; the limit is {MAX_IMITATION_BYTES // 2**20} MB")
     options = request.options
-    if "engine" in options and options["engine"] != state.engine:
-        raise RequestError(rid, f"this server runs engine {state.engine!r}; restart it with --engine {options['engine']}")
+    library = options.get("library")
+    if library is not None and (not Path(library).is_absolute() or not Path(library).is_dir()):
+        raise RequestError(rid, f"library must be an existing folder given as an absolute path: {library}")
     if "peak" in options and "lufs" in options:
         raise RequestError(rid, "use either peak or lufs, not both")
     level = LevelConfig(mode="lufs", lufs=options["lufs"]) if "lufs" in options else LevelConfig(peak_dbfs=options.get("peak", -1.0))
@@ -79,7 +80,8 @@ def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) ->
     job_request = GenerateRequest(
         imitation=path, label=label, project=state.project, subfolder=subfolder,
         variations=options.get("variations", 4), candidates=options.get("candidates"), seed=options.get("seed"),
-        preset=options.get("preset"), engine=state.engine, sample_rate=options.get("sample_rate", 48000),
+        preset=options.get("preset"), engine=options.get("engine", state.engine), sample_rate=options.get("sample_rate", 48000),
+        library=Path(library) if library else None, library_layers=options.get("library_layers", 1),
         format=str(options.get("format", "wav")).lower(), level=level, seconds=options.get("seconds"),
         fx=None if fx is None else tuple(c.strip() for c in fx.split(",") if c.strip() and c.strip() != "none"),
     )

@@ -26,8 +26,8 @@ class WorkerConfig:
 
 def device_for(engine: str) -> str:
     """Where the engine runs: model engines take CUDA when torch sees it."""
-    if engine == "embedded":
-        return "cpu (the embedded engine is numpy synthesis)"
+    if engine in ("embedded", "library", "auto"):
+        return "cpu (synthesis and library playback need no GPU)"
     import importlib.util
 
     if importlib.util.find_spec("torch") is None:
@@ -46,11 +46,15 @@ def run(conn: Connection, config: WorkerConfig, cancel_key: Any) -> None:
     from sfxcli.pipeline import generate
 
     try:
-        engine = get_engine(config.engine)
+        engine = get_engine("embedded")  # always at hand; library engines are built per request
+        if config.engine in ("auto", "library"):
+            from sfxcli.library.store import open_library
+
+            open_library()  # index the built-in library once, before the first request
     except SfxError as error:
         conn.send(("fatal", error.message))
         return
-    conn.send(("ready", engine.name, device_for(config.engine), os.getpid()))
+    conn.send(("ready", config.engine, device_for(config.engine), os.getpid()))
     while True:
         try:
             message = conn.recv()

@@ -12,7 +12,7 @@ import sys
 import typer
 
 from sfxcli import __version__
-from sfxcli.commands import doctor, gen, presets, send, serve
+from sfxcli.commands import doctor, gen, library, presets, send, serve
 
 app = typer.Typer(
     name="sfx",
@@ -27,6 +27,7 @@ app.command("serve")(serve.serve)
 app.command("send")(send.send)
 app.command("doctor")(doctor.doctor)
 app.add_typer(presets.app, name="presets")
+app.add_typer(library.app, name="library")
 
 
 def _version(value: bool) -> None:

@@ -14,7 +14,7 @@ from sfxcli import __version__
 from sfxcli.analysis import Curves, analyse, controls_from_curves, resample, stretch_controls
 from sfxcli.audio import DEFAULT_MAX_SECONDS, Imitation, read_imitation
 from sfxcli.engines import Engine, get_engine
-from sfxcli.errors import CancelledError, UsageError
+from sfxcli.errors import CancelledError, EngineUnavailableError, UsageError
 from sfxcli.labels import LabelMatch, match_label
 from sfxcli.output import FORMATS, Written, output_folder, safe_fx_name, write_result
 from sfxcli.post import LevelConfig, PostConfig, finish
@@ -22,6 +22,7 @@ from sfxcli.presets import Recipe, all_recipes, load_fx, load_recipe, recipe_nam
 from sfxcli.rank import Score, order, score
 
 MAX_VARIATIONS = 64
+ENGINE_CHOICES = ("auto", "embedded", "library")
 Progress = Callable[[str, float], None]
 
 
@@ -36,7 +37,9 @@ class GenerateRequest:
     seed: int | None = None
     preset: str | None = None  # a recipe name; None = chosen from the label
     fx: tuple[str, ...] | None = None  # FX chains; None = the recipe's own
-    engine: str = "embedded"
+    engine: str = "auto"  # auto: the library when it knows the label well, synthesis otherwise
+    library: Path | None = None  # a folder of recordings; None = the library shipped with sfx
+    library_layers: int = 1
     sample_rate: int = 48000
     format: str = "wav"
     max_seconds: float = DEFAULT_MAX_SECONDS
@@ -63,6 +66,7 @@ class Generation:
     imitation: Imitation
     curves: Curves
     plot: Path | None = None
+    engine: str = "embedded"
 
 
 def validate(request: GenerateRequest) -> None:
@@ -76,6 +80,10 @@ def validate(request: GenerateRequest) -> None:
         raise UsageError(f"unknown format {request.format!r}; use one of {', '.join(FORMATS)}")
     if request.format == "mp3" and request.sample_rate not in (32000, 44100, 48000):
         raise UsageError(f"mp3 needs a sample rate of 32000, 44100 or 48000 Hz, got {request.sample_rate}")
+    if request.engine not in ENGINE_CHOICES:
+        raise UsageError(f"unknown engine {request.engine!r}; use one of {', '.join(ENGINE_CHOICES)}")
+    if request.library_layers not in (1, 2):
+        raise UsageError(f"library layers must be 1 or 2, got {request.library_layers}")
     if request.seed is not None and not 0 <= request.seed < 2**63:
         raise UsageError(f"seed must be 0..2^63-1, got {request.seed}")
     if not request.label.strip() or "\x00" in request.label:
@@ -123,10 +131,10 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     target_seconds = controls.duration_seconds if request.seconds is not None else imitation.duration_seconds
     match = choose_recipe(request)
     recipe = load_recipe(match.recipe)
-    chains = [load_fx(name) for name in (recipe.fx if request.fx is None else request.fx)]
-    if engine is None or engine.name != request.engine:
-        engine = get_engine(request.engine)
-    report(f"{match.reason}; writing {match.catid} files", 0.05)
+    engine, engine_note, engine_follow, default_fx = _choose_engine(request, engine)
+    follow = recipe.follow if engine_follow is None else engine_follow
+    chains = [load_fx(name) for name in (default_fx or recipe.fx if request.fx is None else request.fx)]
+    report(f"{match.reason}; {engine_note}; writing {match.catid} files", 0.05)
 
     base_seed = request.seed if request.seed is not None else secrets.randbits(31)
     n_candidates = request.candidates or request.variations
@@ -138,8 +146,9 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
             raise CancelledError("cancelled before the results were written; nothing was saved")
         seed = base_seed + i
         render = engine.render(controls, recipe, seed, request.sample_rate, duration)
-        audio, post_info = finish(render.audio, request.sample_rate, chains, controls.gain, recipe.follow,
-                                  target_seconds, recipe.tail_seconds, post_config)
+        audio, post_info = finish(render.audio, request.sample_rate, chains, controls.gain, follow,
+                                  target_seconds, recipe.tail_seconds, post_config,
+                                  follow_smoothing=1 if engine.name == "library" else 3)
         result_score = score(reference, imitation.sample_rate, reference_onsets, audio, request.sample_rate)
         rendered.append((seed, audio, render.params, post_info, result_score))
         report(f"rendered candidate {i + 1}/{n_candidates}", 0.1 + 0.7 * (i + 1) / n_candidates)
@@ -158,6 +167,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
             "preset": request.preset,
             "fx": [chain.name for chain in chains],
             "label_match": match.reason,
+            "engine_choice": engine_note,
             "catid": match.catid,
             "seed": seed,
             "run_seed": base_seed,
@@ -179,6 +189,9 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
             "reproduce": (
                 f"sfx gen {shell_quote(str(Path(imitation.path).resolve()))} {shell_quote(request.label)} "
                 f"--preset {recipe.name} --seed {seed} -n 1 --engine {engine.name} --format {request.format} "
+                + (f"--library {shell_quote(str(request.library))} " if request.library and engine.name == "library" else "")
+                + (f"--library-layers {request.library_layers} " if engine.name == "library" and request.library_layers > 1 else "")
+                + 
                 f"--sample-rate {request.sample_rate}"
                 + (f" --fx {','.join(c.name for c in chains) or 'none'}" if request.fx is not None else "")
                 + (f" --seconds {request.seconds:g}" if request.seconds is not None else "")
@@ -196,7 +209,37 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
 
         plot_path = plot_comparison(imitation, curves, [(r.path, rendered[i][1]) for r, i in zip(results, ranking)],
                                     request.sample_rate, folder)
-    return Generation(results, recipe.name, match.catid, match.reason, match.fallback, imitation, curves, plot_path)
+    return Generation(results, recipe.name, match.catid, match.reason, match.fallback, imitation, curves, plot_path,
+                      engine.name)
+
+
+LIBRARY_FOLLOW = 1.0
+
+
+def _choose_engine(request: GenerateRequest, loaded: Engine | None) -> tuple[Engine, str, float | None, tuple[str, ...]]:
+    """The engine for this request, a sentence saying why, its follow strength (None: the
+    recipe's) and its own default FX chains (empty: the recipe's)."""
+    if request.engine in ("auto", "library"):
+        from sfxcli.engines.library import LibraryEngine
+        from sfxcli.library.match import WELL_COVERED, rank
+        from sfxcli.library.store import open_library
+
+        library = open_library(request.library)
+        candidates = rank(request.label, library.entries, library.vectors)
+        best = candidates[0] if candidates else None
+        where = "your library" if request.library else "the built-in library"
+        if request.engine == "library" or (best is not None and best.score >= WELL_COVERED):
+            if best is None:
+                raise EngineUnavailableError(f"nothing in {where} ({library.root}) matches '{request.label}'",
+                                             "use --engine embedded, or add recordings with that name to the library")
+            note = f"engine library: {len(library.entries)} recordings in {where}, best {best.why} (score {best.score:.2f})"
+            return LibraryEngine(library.root, candidates, request.library_layers), note, LIBRARY_FOLLOW, ("clean",)
+        closest = f"closest {best.why} scores {best.score:.2f}" if best else "nothing matched"
+        note = f"engine embedded: {where} does not know '{request.label}' well ({closest})"
+    else:
+        note = "engine embedded"
+    engine = loaded if loaded is not None and loaded.name == "embedded" else get_engine("embedded")
+    return engine, note, None, ()
 
 
 def recipe_parameters(recipe: Recipe) -> dict[str, Any]:

@@ -49,7 +49,8 @@ def apply_fx(audio: np.ndarray, sample_rate: int, chains: list[FxChain]) -> np.n
 
 
 def follow_envelope(audio: np.ndarray, sample_rate: int, target_gain: np.ndarray, strength: float,
-                    frame_rate: int = FRAME_RATE, max_boost_db: float = 18.0, max_cut_db: float = 60.0) -> np.ndarray:
+                    frame_rate: int = FRAME_RATE, max_boost_db: float = 18.0, max_cut_db: float = 60.0,
+                    smooth_frames: int = 3) -> np.ndarray:
     """Ride the gain so the output's 10 ms level contour matches the imitation's.
 
     ``target_gain`` is the imitation's linear envelope per frame (peak 1).
@@ -73,8 +74,10 @@ def follow_envelope(audio: np.ndarray, sample_rate: int, target_gain: np.ndarray
     if n < len(out_db):
         # the tail rings out at the level the release left it, never boosted
         correction[n:] = min(correction[n - 1], 0.0)
-    kernel = np.ones(3) / 3
-    correction = np.convolve(np.pad(correction, 1, mode="edge"), kernel, mode="valid")
+    if smooth_frames > 1:
+        kernel = np.ones(smooth_frames) / smooth_frames
+        pad = (smooth_frames // 2, smooth_frames - 1 - smooth_frames // 2)
+        correction = np.convolve(np.pad(correction, pad, mode="edge"), kernel, mode="valid")
     # frame i measured samples [i*hop, (i+1)*hop): its centre is at i + 0.5
     centres = np.concatenate([[0.0], np.arange(len(correction)) + 0.5])
     values = np.concatenate([[correction[0]], correction])
@@ -156,12 +159,13 @@ def normalise(audio: np.ndarray, sample_rate: int, config: LevelConfig) -> tuple
 
 
 def finish(dry: np.ndarray, sample_rate: int, chains: list[FxChain], target_gain: np.ndarray, follow: float,
-           imitation_seconds: float, tail_seconds: float, config: PostConfig) -> tuple[np.ndarray, dict[str, object]]:
+           imitation_seconds: float, tail_seconds: float, config: PostConfig,
+           follow_smoothing: int = 3) -> tuple[np.ndarray, dict[str, object]]:
     """The whole chain: FX, envelope follow, tail trim, fades, levelling."""
     wet = apply_fx(dry, sample_rate, chains)
     if not np.all(np.isfinite(wet)):
         wet = np.nan_to_num(wet, nan=0.0, posinf=0.0, neginf=0.0)
-    followed = follow_envelope(wet, sample_rate, target_gain, follow)
+    followed = follow_envelope(wet, sample_rate, target_gain, follow, smooth_frames=follow_smoothing)
     trimmed = trim_tail(followed, sample_rate, imitation_seconds, config.trim_tail_db)
     faded = fade(trimmed, sample_rate, config.fade_in_ms, config.fade_out_ms)
     levelled, level_info = normalise(faded, sample_rate, config.level)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# library indexes go to a throwaway cache, shared by the whole run (subprocesses inherit it)
+os.environ.setdefault("SFX_CACHE", __import__("tempfile").mkdtemp(prefix="sfx-test-cache-"))
 
 import numpy as np
 import pytest

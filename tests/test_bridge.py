@@ -118,7 +118,7 @@ def test_ping_status_presets_project(server, tmp_path: Path) -> None:  # type: i
     assert client.answer("p", ("/sfx/pong",))[1][1]
     client.send("/sfx/status", 7)
     status = client.answer("7", ("/sfx/status",))[1]
-    assert status[1] == "embedded" and status[3] in ("idle", "busy", "starting")
+    assert status[1] == "auto" and status[3] in ("idle", "busy", "starting")
     client.send("/sfx/presets", "l")
     assert "creak" in client.answer("l", ("/sfx/presets",))[1]
     other = tmp_path / "other"
@@ -137,7 +137,8 @@ ERROR_CASES = [
     ("bad-value", "/sfx/generate", lambda im: ["e7", str(im), "creak", "variations", "many"], "must be int"),
     ("bad-range", "/sfx/generate", lambda im: ["e8", str(im), "creak", "variations", 0], "variations must be"),
     ("escape", "/sfx/generate", lambda im: ["e9", str(im), "creak", "subfolder", "../../x"], "inside the project"),
-    ("engine", "/sfx/generate", lambda im: ["e10", str(im), "creak", "engine", "stable-audio"], "runs engine"),
+    ("engine", "/sfx/generate", lambda im: ["e10", str(im), "creak", "engine", "stable-audio"], "unknown engine"),
+    ("library", "/sfx/generate", lambda im: ["e14", str(im), "creak", "library", "relative/folder"], "absolute path"),
     ("unknown-address", "/sfx/explode", lambda im: ["e11"], "unknown address"),
     ("cancel-unknown", "/sfx/cancel", lambda im: ["e12"], "no queued or running"),
     ("bad-project", "/sfx/project", lambda im: ["e13", "/no/such/folder"], "existing folder"),

@@ -19,7 +19,9 @@ def gen(
     subfolder: str = typer.Option("sfx", "--subfolder", help="Folder inside the project for the results."),
     preset: Optional[str] = typer.Option(None, "--preset", help="Use this recipe instead of choosing one from the label."),
     fx: Optional[str] = typer.Option(None, "--fx", help="Comma-separated FX chains instead of the recipe's own; 'none' for dry."),
-    engine: str = typer.Option("embedded", "--engine", help="Generation engine (see `sfx doctor`)."),
+    engine: str = typer.Option("auto", "--engine", help="auto (library when it knows the label, else synthesis), library or embedded."),
+    library: Optional[Path] = typer.Option(None, "--library", help="A folder of your own recordings for the library engine (default: the built-in one)."),
+    library_layers: int = typer.Option(1, "--library-layers", help="Layer this many matching recordings (1 or 2)."),
     fmt: str = typer.Option("wav", "--format", "-f", help="wav (24-bit), flac (24-bit), ogg or mp3."),
     sample_rate: int = typer.Option(48000, "--sample-rate", "-r", help="Output sample rate in Hz."),
     peak: Optional[float] = typer.Option(None, "--peak", help="Normalise the true peak to this dBFS (default -1)."),
@@ -46,6 +48,7 @@ def gen(
     request = GenerateRequest(
         imitation=imitation, label=label, project=project, subfolder=subfolder, variations=variations,
         candidates=candidates, seed=seed, preset=preset, fx=chains, engine=engine, sample_rate=sample_rate,
+        library=library, library_layers=library_layers,
         format=fmt.lower(), max_seconds=max_seconds, level=level, plot=plot, seconds=seconds,
     )
 
@@ -66,6 +69,7 @@ def gen(
         console.print("[yellow]note:[/] the label did not match a recipe; results use the general-purpose recipe")
     if as_json:
         report = {
+            "engine": result.engine,
             "recipe": result.recipe,
             "catid": result.catid,
             "label_match": result.reason,

@@ -12,7 +12,7 @@ def serve(
     project: Path = typer.Option(Path("."), "--project", "-p", help="Default project folder for results."),
     port: int = typer.Option(9001, "--port", help="UDP port to listen on (0 picks a free one)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; non-loopback needs --allow-remote and --token."),
-    engine: str = typer.Option("embedded", "--engine", help="Engine the worker loads once at start."),
+    engine: str = typer.Option("auto", "--engine", help="Default engine (auto, library or embedded); requests may ask for another."),
     max_queue: int = typer.Option(32, "--max-queue", help="Queued jobs before new requests get a busy error."),
     reply_host: Optional[str] = typer.Option(None, "--reply-host", help="Send replies here instead of to the sender."),
     reply_port: Optional[int] = typer.Option(None, "--reply-port", help="Send replies to this port (and announce startup there)."),
@@ -22,7 +22,10 @@ def serve(
     """Serve generate requests over OSC (UDP) until Ctrl-C."""
     from bridge.server import Server, ServerConfig
     from sfxcli.errors import UsageError
+    from sfxcli.pipeline import ENGINE_CHOICES
 
+    if engine not in ENGINE_CHOICES:
+        raise UsageError(f"unknown engine {engine!r}; use one of {', '.join(ENGINE_CHOICES)}")
     if not 0 <= port <= 65535 or (reply_port is not None and not 1 <= reply_port <= 65535):
         raise UsageError("ports must be 1..65535 (or 0 for --port to pick one)")
     if max_queue < 1:

@@ -34,12 +34,25 @@ class Engine(Protocol):
 
 
 def engine_names() -> list[str]:
-    return ["embedded"]
+    return ["embedded", "library"]
 
 
 def availability() -> dict[str, tuple[bool, str]]:
     """Each engine: whether it can run here, and why (for ``sfx doctor``)."""
-    return {"embedded": (True, "built in: numpy synthesis, runs on any CPU, no weights")}
+    from importlib.util import find_spec
+
+    from sfxcli.library.embed import VOCAB_FILE
+    from sfxcli.library.store import DEFAULT_LIBRARY, SHIPPED_VECTORS
+
+    shipped = sum(1 for _ in DEFAULT_LIBRARY.glob("*.ogg"))
+    meaning = ("label meaning from the shipped sentence vectors" if VOCAB_FILE.is_file() and SHIPPED_VECTORS.is_file()
+               else "label matching on words and UCS synonyms only (sentence vectors missing)")
+    indexing = ("your libraries get sentence vectors at `sfx library index`" if find_spec("torch") and find_spec("transformers")
+                else "install torch and transformers to give your libraries sentence vectors")
+    return {
+        "embedded": (True, "built in: numpy synthesis, runs on any CPU, no weights"),
+        "library": (shipped > 0, f"{shipped} built-in recordings; {meaning}; {indexing}"),
+    }
 
 
 def get_engine(name: str) -> Engine:
@@ -47,4 +60,6 @@ def get_engine(name: str) -> Engine:
         from sfxcli.engines.embedded import EmbeddedEngine
 
         return EmbeddedEngine()
+    if name == "library":
+        raise EngineUnavailableError("the library engine is built per request from a library and a label")
     raise EngineUnavailableError(f"unknown engine {name!r}; available: {', '.join(engine_names())}")

@@ -1,0 +1,261 @@
+"""The library engine: real recordings, bent to the performance.
+
+For each variation it picks one of the recordings that best match the label
+(a different one, or a different region of one, per seed), then for every
+event of the imitation (a stretch of sound between onsets and silences):
+
+- places a region of the recording there, starting on one of the
+  recording's own attacks when the event starts with an onset;
+- extends it seamlessly when the event outlasts it: a gentle time stretch
+  first, then loops of its sustained part joined with equal-power crossfades;
+- follows the imitation's pitch contour where the imitation is pitched,
+  relative to the take's median, the way a sampler does (varispeed: pitch
+  and speed move together, which keeps transients intact and costs nothing);
+- optionally layers a second recording under it.
+
+The pipeline's post-processing then transfers the imitation's loudness
+contour onto the result, as for every engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sfxcli.analysis import Controls, analyse, resample
+from sfxcli.engines import Render
+from sfxcli.errors import EngineUnavailableError
+from sfxcli.library.match import Candidate
+from sfxcli.presets import Recipe
+
+CROSSFADE_SECONDS = 0.03
+MIN_EVENT_SECONDS = 0.04
+MAX_STRETCH = 1.6  # slow a recording down at most this much before looping it
+PITCH_LIMIT_SEMITONES = 12.0
+DETUNE_SEMITONES = 1.5
+FLATTEN = 0.8  # how much of a recording's own level contour gives way to the imitation's
+
+
+@dataclass(frozen=True)
+class Source:
+    audio: np.ndarray  # mono at the render rate
+    onsets_seconds: np.ndarray
+    active_start: float
+    active_end: float
+    body: np.ndarray  # the recording's sounding parts spliced together: material for sustains and loops
+
+
+def _body(audio: np.ndarray, sample_rate: int, loudness_db: np.ndarray, frame_rate: int) -> np.ndarray:
+    """Every run of sound (within 35 dB of the peak, at least 50 ms) joined with crossfades, gaps left out."""
+    active = loudness_db > loudness_db.max() - 35
+    runs, start = [], None
+    for i, on in enumerate(np.append(active, False)):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            if i - start >= 5:
+                runs.append(audio[int(start / frame_rate * sample_rate) : int(i / frame_rate * sample_rate)])
+            start = None
+    if not runs:
+        return audio
+    body = runs[0]
+    for run in runs[1:]:
+        body = _crossfade_join(body, run, int(CROSSFADE_SECONDS * sample_rate))
+    return body
+
+
+@lru_cache(maxsize=64)
+def load_source(path: str, sample_rate: int) -> Source:
+    import soundfile as sf
+
+    try:
+        data, rate = sf.read(path, dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as error:
+        raise EngineUnavailableError(f"cannot read library recording {path}: {error}") from None
+    mono = data.mean(axis=1)
+    curves = analyse(mono, rate)
+    audible = np.flatnonzero(curves.loudness_db > curves.loudness_db.max() - 40)
+    start = audible[0] / curves.frame_rate if len(audible) else 0.0
+    end = (audible[-1] + 1) / curves.frame_rate if len(audible) else len(mono) / rate
+    audio = resample(mono, rate, sample_rate)
+    audio = audio / (float(np.max(np.abs(audio))) or 1.0)
+    onsets = curves.onsets_seconds if len(curves.onsets_seconds) else np.array([start])
+    return Source(audio, onsets, start, end, _body(audio, sample_rate, curves.loudness_db, curves.frame_rate))
+
+
+def events(controls: Controls, gate: float = 0.05) -> list[tuple[float, float, bool]]:
+    """(start, end, starts_with_onset) of each stretch of sound in the imitation."""
+    fr = controls.frame_rate
+    active = controls.level > gate
+    onset_frames = set(np.round(controls.onsets_seconds * fr).astype(int).tolist())
+    out: list[tuple[float, float, bool]] = []
+    start = None
+    for i in range(len(active) + 1):
+        on = i < len(active) and active[i]
+        split = on and start is not None and any(abs(i - f) <= 1 for f in onset_frames) and i - start > 3
+        if start is not None and (not on or split):
+            out.append((start / fr, i / fr, any(abs(start - f) <= 3 for f in onset_frames)))
+            start = None
+        if on and start is None:
+            start = i
+    return [e for e in out if e[1] - e[0] >= MIN_EVENT_SECONDS]
+
+
+def _crossfade_join(a: np.ndarray, b: np.ndarray, fade: int) -> np.ndarray:
+    fade = min(fade, len(a), len(b))
+    if fade < 2:
+        return np.concatenate([a, b])
+    t = np.linspace(0, np.pi / 2, fade)
+    joint = a[-fade:] * np.cos(t) + b[:fade] * np.sin(t)
+    return np.concatenate([a[:-fade], joint, b[fade:]])
+
+
+def extend(segment: np.ndarray, loop: np.ndarray, length: int, sample_rate: int) -> np.ndarray:
+    """``segment`` continued with loops of ``loop`` until ``length`` samples, crossfaded."""
+    fade = int(CROSSFADE_SECONDS * sample_rate)
+    out = segment
+    while len(out) < length and len(loop) > 2 * fade:
+        out = _crossfade_join(out, loop, fade)
+    return out[:length] if len(out) >= length else np.pad(out, (0, length - len(out)))
+
+
+def _region(source: Source, sample_rate: int, length: int, on_attack: bool, rng: np.random.Generator) -> np.ndarray:
+    if on_attack:  # start on one of the recording's own attacks, then carry on through its sounding parts
+        attack = int(float(rng.choice(source.onsets_seconds)) * sample_rate)
+        head = source.audio[attack : attack + int(0.25 * sample_rate)]
+        if len(head) >= length:
+            return head[:length]
+        after = _locate(source, attack + len(head), sample_rate)
+        segment = _crossfade_join(head, source.body[after:], int(CROSSFADE_SECONDS * sample_rate))
+    else:
+        audio = source.body
+        start = int(rng.uniform(0, max(len(audio) - length, 0)))
+        segment = audio[start : start + length]
+    if len(segment) >= length:
+        return segment[:length]
+    # too short: first slow it down a little, then loop its sustained part
+    need = length / max(len(segment), 1)
+    if 1.0 < need <= MAX_STRETCH * 1.05 and len(segment) > 2048:
+        import pedalboard
+
+        stretched = pedalboard.time_stretch(segment.astype(np.float32)[None, :], sample_rate, stretch_factor=1.0 / need)[0]
+        segment = np.asarray(stretched, dtype=np.float64)
+        if len(segment) >= length:
+            return segment[:length]
+    loop = source.body[int(0.4 * len(source.body)) :]
+    return extend(segment, loop, length, sample_rate)
+
+
+def _locate(source: Source, sample: int, sample_rate: int) -> int:
+    """Where in the spliced body the recording's ``sample`` roughly falls (by share of sounding time)."""
+    share = sample / max(len(source.audio), 1)
+    return min(int(share * len(source.body)), max(len(source.body) - 1, 0))
+
+
+def pitch_rate(controls: Controls, start_s: float, n_samples: int, sample_rate: int) -> tuple[np.ndarray | None, float]:
+    """Playback rate per sample that follows the imitation's pitch over one event (None when unpitched)."""
+    fr = controls.frame_rate
+    first = int(start_s * fr)
+    frames = slice(first, first + int(np.ceil(n_samples / sample_rate * fr)) + 1)
+    voiced = controls.voicing[frames] > 0.6
+    if len(voiced) == 0 or voiced.mean() < 0.5:
+        return None, 0.0
+    semis = np.clip(controls.pitch_semitones[frames], -PITCH_LIMIT_SEMITONES, PITCH_LIMIT_SEMITONES)
+    curve = np.interp(np.arange(n_samples) / sample_rate, np.arange(len(semis)) / fr, semis)
+    if np.max(np.abs(curve)) < 0.25:
+        return None, 0.0
+    return 2.0 ** (curve / 12.0), float(np.median(curve))
+
+
+def flatten(segment: np.ndarray, sample_rate: int, strength: float, keep_attack_seconds: float) -> np.ndarray:
+    """Take out most of the recording's own level contour so the imitation's can replace it.
+
+    The 10 ms level is pulled ``strength`` of the way to its median (boosts
+    capped at 24 dB, so near-silence is not raised into noise); the first
+    ``keep_attack_seconds`` keep their natural attack.
+    """
+    from sfxcli.analysis import FRAME_RATE, frame_loudness_db
+    from sfxcli.dsp import frames_to_samples
+
+    levels = frame_loudness_db(segment, sample_rate)
+    if len(levels) < 3:
+        return segment
+    kernel = np.ones(5) / 5
+    smooth = np.convolve(np.pad(levels, 2, mode="edge"), kernel, mode="valid")
+    loud = smooth > smooth.max() - 60
+    reference = float(np.median(smooth[loud])) if loud.any() else float(smooth.max())
+    gain_db = np.clip(strength * (reference - smooth), -36.0, 24.0)
+    keep = int(keep_attack_seconds * FRAME_RATE)
+    gain_db[:keep] = np.minimum(gain_db[:keep], 0.0)
+    centres = np.arange(len(gain_db)) + 0.5
+    gain = 10 ** (np.interp(np.arange(len(segment)) * FRAME_RATE / sample_rate, centres, gain_db) / 20)
+    return segment * gain
+
+
+def varispeed(segment: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Read ``segment`` at a time-varying speed, as a sampler does: pitch and speed move together.
+
+    ``segment`` must hold at least ``sum(rate)`` samples; the result has ``len(rate)`` samples.
+    """
+    positions = np.concatenate([[0.0], np.cumsum(rate)[:-1]])
+    return np.interp(positions, np.arange(len(segment)), segment)
+
+
+class LibraryEngine:
+    """Conforms library recordings to the imitation. ``candidates`` come from ``library.match.rank``."""
+
+    name = "library"
+
+    def __init__(self, root: Path, candidates: list[Candidate], layers: int = 1) -> None:
+        if not candidates:
+            raise EngineUnavailableError("no recording in the library matches this label")
+        best = candidates[0].score
+        self.root = root
+        self.candidates = [c for c in candidates if c.score >= 0.7 * best][:6]
+        self.layers = max(1, min(layers, 2))
+
+    def render(self, controls: Controls, recipe: Recipe, seed: int, sample_rate: int,
+               duration_seconds: float) -> Render:
+        rng = np.random.default_rng([seed, 0x11B])
+        n = max(1, int(round(duration_seconds * sample_rate)))
+        weights = np.array([c.score for c in self.candidates])
+        order = rng.choice(len(self.candidates), size=min(self.layers, len(self.candidates)), replace=False,
+                           p=weights / weights.sum())
+        mix = np.zeros(n)
+        used: list[dict[str, Any]] = []
+        tail = int(0.3 * sample_rate)
+        # like a sampler's round robin: each variation plays a little higher or lower
+        detune = float(rng.uniform(-DETUNE_SEMITONES, DETUNE_SEMITONES))
+        for layer, index in enumerate(order):
+            candidate = self.candidates[int(index)]
+            source = load_source(str(self.root / candidate.entry.path), sample_rate)
+            track = np.zeros(n)
+            shifts = []
+            for start_s, end_s, on_attack in events(controls):
+                start = int(start_s * sample_rate)
+                length = min(int((end_s - start_s) * sample_rate) + tail, n - start)
+                if length <= 0:
+                    continue
+                rate, shift = pitch_rate(controls, start_s, length, sample_rate)
+                rate = (np.ones(length) if rate is None else rate) * 2 ** (detune / 12)
+                segment = _region(source, sample_rate, int(np.ceil(rate.sum())) + 2, on_attack, rng)
+                segment = varispeed(segment, rate)
+                segment = flatten(segment, sample_rate, FLATTEN, 0.05 if on_attack else 0.0)
+                shifts.append(round(shift, 2))
+                fade_in = 8 if on_attack else int(0.01 * sample_rate)
+                segment = segment.copy()
+                segment[: min(fade_in, len(segment))] *= np.linspace(0, 1, min(fade_in, len(segment)))
+                fade_out = min(tail, len(segment))
+                segment[-fade_out:] *= np.linspace(1, 0, fade_out) ** 2
+                track[start : start + len(segment)] += segment
+            mix += track * (1.0 if layer == 0 else 0.5)
+            used.append({"path": candidate.entry.path, "label": candidate.entry.label, "licence": candidate.entry.licence,
+                         "score": round(candidate.score, 3), "why": candidate.why, "detune_semitones": round(detune, 3),
+                         "pitch_follow_median_semitones": shifts})
+        peak = float(np.max(np.abs(mix)))
+        mix = mix / peak * 0.5 if peak > 0 else mix
+        return Render(audio=mix, sample_rate=sample_rate, params={"library": str(self.root), "recordings": used})

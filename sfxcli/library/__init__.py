@@ -1,0 +1,1 @@
+"""Sound libraries: indexing folders of recordings and matching labels to them."""

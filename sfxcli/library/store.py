@@ -1,0 +1,61 @@
+"""Open a library for generation: its up-to-date index plus sentence vectors when known.
+
+The default library ships inside the package (``sfxcli/data/library``) with
+its vectors precomputed; a user's library gets vectors from
+``sfx library index`` when the sentence model is installed, and is matched on
+words and UCS synonyms alone until then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from sfxcli.library.index import Entry, IndexReport, cache_dir, index_path, update_index
+
+DEFAULT_LIBRARY = Path(__file__).resolve().parent.parent / "data" / "library"
+SHIPPED_VECTORS = DEFAULT_LIBRARY / "vectors.npz"
+
+
+@dataclass(frozen=True)
+class Library:
+    root: Path
+    entries: list[Entry]
+    vectors: np.ndarray | None  # unit sentence vectors, row for row with entries
+    report: IndexReport
+
+
+def vectors_path(root: Path) -> Path:
+    return SHIPPED_VECTORS if root.resolve() == DEFAULT_LIBRARY.resolve() else index_path(root).with_suffix(".npz")
+
+
+def _aligned(path: Path, entries: list[Entry]) -> np.ndarray | None:
+    if not path.is_file():
+        return None
+    data = np.load(path)
+    rows = {str(p): i for i, p in enumerate(data["paths"])}
+    if not all(e.path in rows for e in entries):
+        return None  # stale: some recordings have no vector yet
+    return data["vectors"].astype(np.float32)[[rows[e.path] for e in entries]]
+
+
+def open_library(root: Path | None = None, progress: Callable[[int, int], None] | None = None) -> Library:
+    folder = (root or DEFAULT_LIBRARY).expanduser()
+    entries, report = update_index(folder, progress)
+    return Library(folder, entries, _aligned(vectors_path(folder), entries), report)
+
+
+def embed_library(library: Library, encode: Callable[[list[str]], np.ndarray], path: Path | None = None) -> Path:
+    """Compute and save the sentence vectors of every recording (label plus tags)."""
+    texts = [f"{e.label}. {e.tags}".strip(". ") for e in library.entries]
+    vectors = encode(texts) if texts else np.zeros((0, 384), dtype=np.float32)
+    target = path or vectors_path(library.root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(target, paths=np.array([e.path for e in library.entries]), vectors=vectors.astype(np.float16))
+    return target
+
+
+__all__ = ["DEFAULT_LIBRARY", "Library", "cache_dir", "embed_library", "open_library"]

@@ -1,0 +1,110 @@
+"""Label matching, the library engine's conforming, and the auto engine choice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sfxcli.library.match import WELL_COVERED, rank
+from sfxcli.library.store import DEFAULT_LIBRARY, open_library
+from sfxcli.pipeline import GenerateRequest, generate
+from tests.conftest import IMITATIONS, bursts
+
+
+@pytest.fixture(scope="module")
+def shipped():  # type: ignore[no-untyped-def]
+    return open_library()
+
+
+def test_shipped_library_is_small_credited_and_has_vectors(shipped) -> None:  # type: ignore[no-untyped-def]
+    size = sum(p.stat().st_size for p in DEFAULT_LIBRARY.iterdir())
+    assert size < 30 * 2**20
+    assert len(shipped.entries) > 300 and shipped.vectors is not None
+    licences = {e.licence for e in shipped.entries}
+    assert licences <= {"CC0", "CC BY 3.0", "CC BY"}
+    credits = (DEFAULT_LIBRARY / "CREDITS.md").read_text()
+    assert all(e.path in credits for e in shipped.entries if e.licence != "CC0")
+
+
+@pytest.mark.parametrize("label,expected", [("door creak", "door creak"), ("cat meow", "cat meow"),
+                                            ("thunder", "thunder"), ("cow", "cow"), ("heavy rain", "rain heavy")])
+def test_obvious_label_picks_the_obvious_file(shipped, label: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    best = rank(label, shipped.entries, shipped.vectors)[0]
+    assert best.entry.label.lower() == expected and best.score >= WELL_COVERED
+    assert "shares" in best.why
+
+
+def test_meaning_finds_what_words_miss(shipped) -> None:  # type: ignore[no-untyped-def]
+    best = rank("kitty", shipped.entries, shipped.vectors)[0]
+    assert best.entry.label == "cat meow" and "cosine" in best.why
+
+
+def _gen(tmp_path: Path, imitation: Path, label: str, **kw):  # type: ignore[no-untyped-def]
+    return generate(GenerateRequest(imitation=imitation, label=label, project=tmp_path, **kw))
+
+
+@pytest.fixture()
+def knocks(tmp_path: Path) -> Path:
+    path = tmp_path / "knocks.wav"
+    sf.write(path, bursts([0.2, 0.8, 1.5, 2.1], seconds=2.6), 16000)
+    return path
+
+
+def test_auto_uses_the_library_when_it_knows_the_label(tmp_path: Path, knocks: Path) -> None:
+    result = _gen(tmp_path, knocks, "door creak", variations=2, seed=3)
+    assert result.engine == "library"
+    meta = json.loads(result.results[0].sidecar.read_text())
+    assert meta["engine"] == "library" and "engine library" in meta["engine_choice"]
+    recording = meta["parameters"]["recordings"][0]
+    assert recording["label"] and recording["why"] and recording["licence"]
+    other = _gen(tmp_path, knocks, "flibbertigibbet", variations=1, seed=3)
+    assert other.engine == "embedded"
+
+
+def test_library_output_is_deterministic_and_variations_differ(tmp_path: Path, knocks: Path) -> None:
+    a = _gen(tmp_path / "a", knocks, "explosion", variations=3, seed=11, engine="library") if (tmp_path / "a").mkdir() is None else None
+    b = _gen(tmp_path / "b", knocks, "explosion", variations=3, seed=11, engine="library") if (tmp_path / "b").mkdir() is None else None
+    assert a and b
+    for x, y in zip(a.results, b.results):
+        assert x.path.read_bytes() == y.path.read_bytes()
+    audio = [sf.read(r.path)[0] for r in a.results]
+    assert not np.allclose(audio[0], audio[1])
+
+
+def test_library_follows_the_real_imitations(tmp_path: Path) -> None:
+    files = sorted(IMITATIONS.glob("imitations/*.wav")) + sorted(IMITATIONS.glob("unlabeled_logged_pairs/*imitation.wav"))
+    labels = ["door creak", "explosion", "cow", "rain", "laser", "thunder", "bird", "wind"]
+    rs, f1s = [], []
+    for i, path in enumerate(files):
+        result = _gen(tmp_path, path, labels[i % len(labels)], variations=1, seed=1, engine="library")
+        rs.append(result.results[0].score.loudness_r)
+        f1s.append(result.results[0].score.onset_f1)
+    assert np.median(rs) >= 0.9, rs
+    assert np.median(f1s) >= 0.8, f1s
+
+
+def test_your_own_library_with_vectors(tmp_path: Path, knocks: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    lib = tmp_path / "mylib" / "doors"
+    lib.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in ("DOORWood_heavy oak door slam_ME_Loc.wav", "kitten_purr.wav", "rain_on_roof.wav"):
+        sf.write(lib / name, 0.3 * rng.standard_normal(24000) * np.exp(-np.arange(24000) / 8000), 24000)
+    (lib / "broken.wav").write_bytes(b"RIFF....WAVEfmt nonsense")
+    code, out, err = run_cli("library", "index", str(tmp_path / "mylib"), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["recordings"] == 3 and report["skipped"][0]["path"].endswith("broken.wav")
+    assert report["vectors"] and Path(report["vectors"]).is_file()
+    code, out, _ = run_cli("library", "search", "cat", "--library", str(tmp_path / "mylib"), "--json")
+    assert json.loads(out)[0]["label"] == "kitten purr"  # by meaning: no shared word
+    code, out, err = run_cli("gen", str(knocks), "door slam", "--library", str(tmp_path / "mylib"), "--project",
+                             str(tmp_path), "-n", "1", "--json")
+    assert code == 0, err
+    files = json.loads(out)
+    assert files["engine"] == "library"
+    meta = json.loads(Path(files["files"][0]["sidecar"]).read_text())
+    assert meta["parameters"]["recordings"][0]["path"].endswith("DOORWood_heavy oak door slam_ME_Loc.wav")
+    assert "--library" in meta["reproduce"]
