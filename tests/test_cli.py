@@ -46,11 +46,24 @@ def test_help_does_not_import_heavy_modules() -> None:
     assert "gen" in result.stdout and "presets" in result.stdout and "doctor" in result.stdout
 
 
+def test_gen_never_imports_torch(tmp_path: Path) -> None:
+    """Label meaning comes from the shipped word table, so generating stays fast."""
+    code = (
+        "import sys; from pathlib import Path; from sfxcli.pipeline import GenerateRequest, generate\n"
+        f"r = generate(GenerateRequest(imitation=Path({str(REPO / 'examples' / 'hum.wav')!r}), label='door creak',"
+        f" project=Path({str(tmp_path)!r}), variations=1))\n"
+        "print('ENGINE', r.engine, 'TORCH', 'torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "ENGINE library TORCH False" in result.stdout, result.stdout + result.stderr
+
+
 def test_doctor_reports_engines_and_devices(run_cli) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run_cli("doctor", "--json")
     report = json.loads(out)
     assert code == 0
     assert report["engines"]["embedded"]["usable"] is True
+    assert report["engines"]["library"]["usable"] is True and "472 built-in" in report["engines"]["library"]["why"]
     assert report["devices"][0]["device"] == "cpu"
     assert report["presets"]["ok"] is True
     assert report["packages"]["pedalboard"]
