@@ -82,6 +82,7 @@ def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) ->
         variations=options.get("variations", 4), candidates=options.get("candidates"), seed=options.get("seed"),
         preset=options.get("preset"), engine=options.get("engine", state.engine), sample_rate=options.get("sample_rate", 48000),
         library=Path(library) if library else None, library_layers=options.get("library_layers", 1),
+        library_pitch=options.get("library_pitch", "varispeed"),
         format=str(options.get("format", "wav")).lower(), level=level, seconds=options.get("seconds"),
         fx=None if fx is None else tuple(c.strip() for c in fx.split(",") if c.strip() and c.strip() != "none"),
     )

@@ -36,6 +36,7 @@ GENERATE_OPTIONS: dict[str, tuple[type, str]] = {
     "engine": (str, "auto, library or embedded (default: the server's --engine)"),
     "library": (str, "absolute path of a folder of recordings for the library engine"),
     "library_layers": (int, "1 or 2 recordings layered"),
+    "library_pitch": (str, "varispeed or shift"),
     "subfolder": (str, "folder inside the project"),
     "format": (str, "wav, flac, ogg or mp3"),
     "sample_rate": (int, "Hz"),

@@ -40,6 +40,7 @@ class GenerateRequest:
     engine: str = "auto"  # auto: the library when it knows the label well, synthesis otherwise
     library: Path | None = None  # a folder of recordings; None = the library shipped with sfx
     library_layers: int = 1
+    library_pitch: str = "varispeed"  # or "shift": pitch moves, speed stays
     sample_rate: int = 48000
     format: str = "wav"
     max_seconds: float = DEFAULT_MAX_SECONDS
@@ -82,6 +83,8 @@ def validate(request: GenerateRequest) -> None:
         raise UsageError(f"mp3 needs a sample rate of 32000, 44100 or 48000 Hz, got {request.sample_rate}")
     if request.engine not in ENGINE_CHOICES:
         raise UsageError(f"unknown engine {request.engine!r}; use one of {', '.join(ENGINE_CHOICES)}")
+    if request.library_pitch not in ("varispeed", "shift"):
+        raise UsageError(f"library pitch must be varispeed or shift, got {request.library_pitch!r}")
     if request.library_layers not in (1, 2):
         raise UsageError(f"library layers must be 1 or 2, got {request.library_layers}")
     if request.seed is not None and not 0 <= request.seed < 2**63:
@@ -191,6 +194,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
                 f"--preset {recipe.name} --seed {seed} -n 1 --engine {engine.name} --format {request.format} "
                 + (f"--library {shell_quote(str(request.library))} " if request.library and engine.name == "library" else "")
                 + (f"--library-layers {request.library_layers} " if engine.name == "library" and request.library_layers > 1 else "")
+                + (f"--library-pitch {request.library_pitch} " if engine.name == "library" and request.library_pitch != "varispeed" else "")
                 + 
                 f"--sample-rate {request.sample_rate}"
                 + (f" --fx {','.join(c.name for c in chains) or 'none'}" if request.fx is not None else "")
@@ -233,7 +237,8 @@ def _choose_engine(request: GenerateRequest, loaded: Engine | None) -> tuple[Eng
                 raise EngineUnavailableError(f"nothing in {where} ({library.root}) matches '{request.label}'",
                                              "use --engine embedded, or add recordings with that name to the library")
             note = f"engine library: {len(library.entries)} recordings in {where}, best {best.why} (score {best.score:.2f})"
-            return LibraryEngine(library.root, candidates, request.library_layers), note, LIBRARY_FOLLOW, ("clean",)
+            engine = LibraryEngine(library.root, candidates, request.library_layers, request.library_pitch)
+            return engine, note, LIBRARY_FOLLOW, ("clean",)
         closest = f"closest {best.why} scores {best.score:.2f}" if best else "nothing matched"
         note = f"engine embedded: {where} does not know '{request.label}' well ({closest})"
     else:

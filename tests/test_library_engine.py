@@ -108,3 +108,54 @@ def test_your_own_library_with_vectors(tmp_path: Path, knocks: Path, run_cli) ->
     meta = json.loads(Path(files["files"][0]["sidecar"]).read_text())
     assert meta["parameters"]["recordings"][0]["path"].endswith("DOORWood_heavy oak door slam_ME_Loc.wav")
     assert "--library" in meta["reproduce"]
+
+
+def test_layering_and_pitch_shift_mode(tmp_path: Path) -> None:
+    from tests.conftest import hum
+
+    glide = tmp_path / "glide.wav"
+    sf.write(glide, hum(2.0, f0=150, f1=300), 16000)
+    layered = _gen(tmp_path, glide, "cow", variations=1, seed=2, engine="library", library_layers=2)
+    meta = json.loads(layered.results[0].sidecar.read_text())
+    assert len(meta["parameters"]["recordings"]) == 2
+    shifted = _gen(tmp_path, glide, "cow", variations=1, seed=2, engine="library", library_pitch="shift")
+    meta = json.loads(shifted.results[0].sidecar.read_text())
+    assert meta["parameters"]["pitch_mode"] == "shift" and "--library-pitch shift" in meta["reproduce"]
+    # an octave glide in the imitation: the recording is pitched along it
+    assert meta["parameters"]["recordings"][0]["pitch_follow_median_semitones"][0] != 0.0
+    audio, _ = sf.read(shifted.results[0].path)
+    assert np.all(np.isfinite(audio)) and np.sqrt(np.mean(audio**2)) > 0.01
+
+
+def test_extended_recordings_join_without_clicks_or_dropouts() -> None:
+    from sfxcli.engines.library import extend
+
+    sr = 48000
+    rng = np.random.default_rng(0)
+    texture = np.convolve(rng.standard_normal(int(0.3 * sr)), np.ones(8) / 8, mode="same")  # a steady rustle
+    out = extend(texture, texture[sr // 10 :], 2 * sr, sr)
+    assert len(out) == 2 * sr
+    assert np.max(np.abs(np.diff(out))) <= np.max(np.abs(np.diff(texture))) * 1.5  # no click at the joins
+    level = 10 * np.log10(np.convolve(out**2, np.ones(2400) / 2400, mode="valid"))
+    reference = 10 * np.log10(np.mean(texture**2))
+    assert np.all(np.abs(level - reference) < 3.0)  # equal-power joins keep the level
+
+
+def test_bridge_generates_with_the_library(tmp_path: Path, knocks: Path) -> None:
+    import signal
+
+    from tests.test_bridge import Client, _start
+
+    project = tmp_path / "p"
+    project.mkdir()
+    proc, port = _start(project, "--engine", "library")
+    try:
+        client = Client(port)
+        client.send("/sfx/generate", "lib1", str(knocks), "explosion", "variations", 1)
+        address, args = client.answer("lib1", ("/sfx/done", "/sfx/error"), 60)
+        assert address == "/sfx/done", args
+        meta = json.loads(Path(args[1]).with_suffix(".json").read_text())
+        assert meta["engine"] == "library"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)

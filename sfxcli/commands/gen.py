@@ -22,6 +22,7 @@ def gen(
     engine: str = typer.Option("auto", "--engine", help="auto (library when it knows the label, else synthesis), library or embedded."),
     library: Optional[Path] = typer.Option(None, "--library", help="A folder of your own recordings for the library engine (default: the built-in one)."),
     library_layers: int = typer.Option(1, "--library-layers", help="Layer this many matching recordings (1 or 2)."),
+    library_pitch: str = typer.Option("varispeed", "--library-pitch", help="varispeed (sampler-style, fast) or shift (pitch only, keeps timing)."),
     fmt: str = typer.Option("wav", "--format", "-f", help="wav (24-bit), flac (24-bit), ogg or mp3."),
     sample_rate: int = typer.Option(48000, "--sample-rate", "-r", help="Output sample rate in Hz."),
     peak: Optional[float] = typer.Option(None, "--peak", help="Normalise the true peak to this dBFS (default -1)."),
@@ -48,7 +49,7 @@ def gen(
     request = GenerateRequest(
         imitation=imitation, label=label, project=project, subfolder=subfolder, variations=variations,
         candidates=candidates, seed=seed, preset=preset, fx=chains, engine=engine, sample_rate=sample_rate,
-        library=library, library_layers=library_layers,
+        library=library, library_layers=library_layers, library_pitch=library_pitch,
         format=fmt.lower(), max_seconds=max_seconds, level=level, plot=plot, seconds=seconds,
     )
 

@@ -9,8 +9,10 @@ event of the imitation (a stretch of sound between onsets and silences):
 - extends it seamlessly when the event outlasts it: a gentle time stretch
   first, then loops of its sustained part joined with equal-power crossfades;
 - follows the imitation's pitch contour where the imitation is pitched,
-  relative to the take's median, the way a sampler does (varispeed: pitch
-  and speed move together, which keeps transients intact and costs nothing);
+  relative to the take's median: by default the way a sampler does
+  (varispeed: pitch and speed move together, which keeps transients intact
+  and costs nothing), or with pedalboard's time-varying pitch shift at
+  constant speed (``pitch_mode="shift"``);
 - optionally layers a second recording under it.
 
 The pipeline's post-processing then transfers the imitation's loudness
@@ -37,6 +39,7 @@ MIN_EVENT_SECONDS = 0.04
 MAX_STRETCH = 1.6  # slow a recording down at most this much before looping it
 PITCH_LIMIT_SEMITONES = 12.0
 DETUNE_SEMITONES = 1.5
+PITCH_MODES = ("varispeed", "shift")
 FLATTEN = 0.8  # how much of a recording's own level contour gives way to the imitation's
 
 
@@ -196,6 +199,16 @@ def flatten(segment: np.ndarray, sample_rate: int, strength: float, keep_attack_
     return segment * gain
 
 
+def pitch_shift(segment: np.ndarray, semitones: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Time-varying pitch shift at constant speed (pedalboard's Rubber Band stretcher)."""
+    import pedalboard
+
+    shifted = pedalboard.time_stretch(segment.astype(np.float32)[None, :], sample_rate, stretch_factor=1.0,
+                                      pitch_shift_in_semitones=semitones.astype(np.float64))[0]
+    out = np.asarray(shifted, dtype=np.float64)[: len(segment)]
+    return np.pad(out, (0, len(segment) - len(out)))
+
+
 def varispeed(segment: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """Read ``segment`` at a time-varying speed, as a sampler does: pitch and speed move together.
 
@@ -210,7 +223,10 @@ class LibraryEngine:
 
     name = "library"
 
-    def __init__(self, root: Path, candidates: list[Candidate], layers: int = 1) -> None:
+    def __init__(self, root: Path, candidates: list[Candidate], layers: int = 1, pitch_mode: str = "varispeed") -> None:
+        if pitch_mode not in PITCH_MODES:
+            raise EngineUnavailableError(f"unknown pitch mode {pitch_mode!r}; use one of {', '.join(PITCH_MODES)}")
+        self.pitch_mode = pitch_mode
         if not candidates:
             raise EngineUnavailableError("no recording in the library matches this label")
         best = candidates[0].score
@@ -241,9 +257,13 @@ class LibraryEngine:
                 if length <= 0:
                     continue
                 rate, shift = pitch_rate(controls, start_s, length, sample_rate)
-                rate = (np.ones(length) if rate is None else rate) * 2 ** (detune / 12)
-                segment = _region(source, sample_rate, int(np.ceil(rate.sum())) + 2, on_attack, rng)
-                segment = varispeed(segment, rate)
+                if self.pitch_mode == "varispeed":
+                    rate = (np.ones(length) if rate is None else rate) * 2 ** (detune / 12)
+                    segment = varispeed(_region(source, sample_rate, int(np.ceil(rate.sum())) + 2, on_attack, rng), rate)
+                else:  # "shift": pitch moves, timing and formants stay (slower, smoother on voices and tones)
+                    segment = _region(source, sample_rate, length, on_attack, rng)
+                    semis = np.full(length, detune) if rate is None else 12 * np.log2(rate) + detune
+                    segment = pitch_shift(segment, semis, sample_rate)
                 segment = flatten(segment, sample_rate, FLATTEN, 0.05 if on_attack else 0.0)
                 shifts.append(round(shift, 2))
                 fade_in = 8 if on_attack else int(0.01 * sample_rate)
@@ -258,4 +278,5 @@ class LibraryEngine:
                          "pitch_follow_median_semitones": shifts})
         peak = float(np.max(np.abs(mix)))
         mix = mix / peak * 0.5 if peak > 0 else mix
-        return Render(audio=mix, sample_rate=sample_rate, params={"library": str(self.root), "recordings": used})
+        return Render(audio=mix, sample_rate=sample_rate,
+                      params={"library": str(self.root), "pitch_mode": self.pitch_mode, "recordings": used})
