@@ -211,8 +211,10 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     if request.plot:
         from sfxcli.plot import plot_comparison
 
+        sources = [[Path(rendered[i][2]["library"]) / rec["path"] for rec in rendered[i][2].get("recordings", [])]
+                   for i in ranking]
         plot_path = plot_comparison(imitation, curves, [(r.path, rendered[i][1]) for r, i in zip(results, ranking)],
-                                    request.sample_rate, folder)
+                                    request.sample_rate, folder, sources)
     return Generation(results, recipe.name, match.catid, match.reason, match.fallback, imitation, curves, plot_path,
                       engine.name)
 

@@ -11,16 +11,32 @@ from sfxcli.analysis import Curves, analyse
 from sfxcli.audio import Imitation
 
 
+def _spectrum_db(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Long-term average spectrum (Welch, 4096-point Hann), in dB re its own peak."""
+    size = 4096
+    if len(audio) < size:
+        audio = np.pad(audio, (0, size - len(audio)))
+    frames = np.lib.stride_tricks.sliding_window_view(audio, size)[:: size // 2]
+    power = np.mean(np.abs(np.fft.rfft(frames * np.hanning(size), axis=1)) ** 2, axis=0)
+    db = 10 * np.log10(power + 1e-20)
+    return np.fft.rfftfreq(size, 1 / sample_rate), db - db.max()
+
+
 def plot_comparison(imitation: Imitation, curves: Curves, results: list[tuple[Path, np.ndarray]], sample_rate: int,
-                    folder: Path) -> Path:
-    """Waveform, loudness, pitch and brightness of the imitation over each result's; atomic PNG write."""
+                    folder: Path, sources: list[list[Path]] | None = None) -> Path:
+    """Waveform, loudness, pitch and brightness of the imitation over each result's, and each
+    result's spectrum over the recordings it was made from (library engine); atomic PNG write."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = 1 + len(results)
-    fig, axes = plt.subplots(rows, 3, figsize=(15, 2.4 * rows), squeeze=False, sharex=True)
+    fig, axes = plt.subplots(rows, 4, figsize=(19, 2.4 * rows), squeeze=False,
+                             gridspec_kw={"width_ratios": [1, 1, 1, 0.8]})
+    for row in axes:
+        for ax in row[1:3]:
+            ax.sharex(row[0])
     t_imitation = np.arange(len(imitation.samples)) / imitation.sample_rate
     times = curves.times_seconds
 
@@ -37,15 +53,35 @@ def plot_comparison(imitation: Imitation, curves: Curves, results: list[tuple[Pa
         axes[row, 2].plot(c.times_seconds, pitched, color="black", linewidth=1.2, label="pitch")
         axes[row, 2].set_yscale("log")
 
+    def spectrum(row: int, audio: np.ndarray, rate: int, colour: str, label: str) -> None:
+        freqs, db = _spectrum_db(audio, rate)
+        axes[row, 3].semilogx(np.maximum(freqs, 20), db, color=colour, linewidth=0.9, label=label)
+        axes[row, 3].set_xlim(30, rate / 2)
+        axes[row, 3].set_ylim(-90, 3)
+
     draw(0, "imitation", imitation.samples, imitation.sample_rate, curves, "tab:blue")
+    spectrum(0, imitation.samples, imitation.sample_rate, "tab:blue", "imitation")
     for i, (path, audio) in enumerate(results, start=1):
         draw(i, f"result {i} (#{path.stem.rsplit('_', 1)[-1]})", audio, sample_rate, analyse(audio, sample_rate), "tab:orange")
+        for source in (sources[i - 1] if sources else []):
+            try:
+                import soundfile as sf
+
+                data, rate = sf.read(source, dtype="float64", always_2d=True)
+                spectrum(i, data.mean(axis=1), rate, "0.55", f"recording: {source.stem[:24]}")
+            except (OSError, RuntimeError):
+                continue
+        spectrum(i, audio, sample_rate, "tab:orange", "this result")
+        if sources and sources[i - 1]:
+            axes[i, 3].legend(fontsize=6, loc="lower left")
     axes[0, 0].set_title("waveform")
     axes[0, 1].set_title("loudness dBFS (grey: imitation; lines: onsets)")
     axes[0, 2].set_title("pitch and brightness, Hz")
+    axes[0, 3].set_title("spectrum, dB (grey: recording used)")
     axes[0, 2].legend(fontsize=7, loc="upper right")
-    for ax in axes[-1]:
+    for ax in axes[-1][:3]:
         ax.set_xlabel("seconds")
+    axes[-1][3].set_xlabel("Hz")
     axes[0, 0].set_xlim(0, max(t_imitation[-1], max(len(a) / sample_rate for _, a in results)))
     fig.tight_layout()
     first, last = results[0][0].stem, results[-1][0].stem

@@ -99,7 +99,8 @@ def events(controls: Controls, gate: float = 0.05) -> list[tuple[float, float, b
     start = None
     for i in range(len(active) + 1):
         on = i < len(active) and active[i]
-        split = on and start is not None and any(abs(i - f) <= 1 for f in onset_frames) and i - start > 3
+        # a new event at an onset, unless the current one only just began (one attack, not two)
+        split = on and start is not None and any(abs(i - f) <= 1 for f in onset_frames) and i - start > 10
         if start is not None and (not on or split):
             out.append((start / fr, i / fr, any(abs(start - f) <= 3 for f in onset_frames)))
             start = None
@@ -178,7 +179,7 @@ def flatten(segment: np.ndarray, sample_rate: int, strength: float, keep_attack_
     """Take out most of the recording's own level contour so the imitation's can replace it.
 
     The 10 ms level is pulled ``strength`` of the way to its median (boosts
-    capped at 24 dB, so near-silence is not raised into noise); the first
+    capped at 12 dB, so a recording's noise floor is not raised into hiss); the first
     ``keep_attack_seconds`` keep their natural attack.
     """
     from sfxcli.analysis import FRAME_RATE, frame_loudness_db
@@ -187,11 +188,12 @@ def flatten(segment: np.ndarray, sample_rate: int, strength: float, keep_attack_
     levels = frame_loudness_db(segment, sample_rate)
     if len(levels) < 3:
         return segment
-    kernel = np.ones(5) / 5
-    smooth = np.convolve(np.pad(levels, 2, mode="edge"), kernel, mode="valid")
+    # a slow gain (90 ms) so the ride does not modulate the recording into rumble and hiss
+    kernel = np.ones(9) / 9
+    smooth = np.convolve(np.pad(levels, 4, mode="edge"), kernel, mode="valid")
     loud = smooth > smooth.max() - 60
     reference = float(np.median(smooth[loud])) if loud.any() else float(smooth.max())
-    gain_db = np.clip(strength * (reference - smooth), -36.0, 24.0)
+    gain_db = np.clip(strength * (reference - smooth), -36.0, 12.0)
     keep = int(keep_attack_seconds * FRAME_RATE)
     gain_db[:keep] = np.minimum(gain_db[:keep], 0.0)
     centres = np.arange(len(gain_db)) + 0.5
@@ -266,7 +268,7 @@ class LibraryEngine:
                     segment = pitch_shift(segment, semis, sample_rate)
                 segment = flatten(segment, sample_rate, FLATTEN, 0.05 if on_attack else 0.0)
                 shifts.append(round(shift, 2))
-                fade_in = 8 if on_attack else int(0.01 * sample_rate)
+                fade_in = int((0.002 if on_attack else 0.01) * sample_rate)  # 2 ms keeps an attack crisp without a click
                 segment = segment.copy()
                 segment[: min(fade_in, len(segment))] *= np.linspace(0, 1, min(fade_in, len(segment)))
                 fade_out = min(tail, len(segment))
