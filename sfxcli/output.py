@@ -42,7 +42,11 @@ def safe_fx_name(label: str, fallback: str) -> str:
 
 
 def output_folder(project: Path, subfolder: str) -> Path:
-    """``project/subfolder``, refusing anything that would land outside the project."""
+    """``project/subfolder``, refusing anything that would land outside the project.
+
+    Checks only; ``make_folder`` creates it when the first file is written, so
+    a request that fails leaves the project untouched.
+    """
     root = project.expanduser()
     if not root.exists():
         raise OutputError(f"project folder does not exist: {root}", "create it first or pass another --project")
@@ -54,11 +58,14 @@ def output_folder(project: Path, subfolder: str) -> Path:
     folder = (root / sub).resolve()
     if not folder.is_relative_to(root.resolve()):
         raise UsageError(f"output subfolder {subfolder!r} leads outside the project folder")
+    return folder
+
+
+def make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(f"cannot create output folder {folder}: {error.strerror}") from None
-    return folder
 
 
 def _next_index(folder: Path, stem: str) -> int:
@@ -102,6 +109,7 @@ def write_result(folder: Path, catid: str, fx_name: str, audio: np.ndarray, samp
     """Encode to a temp file, then publish under the next free number with its sidecar."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    make_folder(folder)
     stem = f"{catid}_{fx_name}_{CREATOR_ID}"
     tmp_audio = folder / f".{stem}.{os.getpid()}.partial.{fmt}"
     tmp_meta = folder / f".{stem}.{os.getpid()}.partial.json"

@@ -111,6 +111,11 @@ def test_failed_encode_leaves_nothing_behind(run_cli, hum_file: Path, project: P
     assert list((project / "sfx").iterdir()) == []
 
 
+def test_failed_request_leaves_the_project_untouched(run_cli, project: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _, _ = run_cli("gen", str(tmp_path / "missing.wav"), "creak", "--project", str(project))
+    assert code != 0 and list(project.iterdir()) == []
+
+
 @pytest.mark.parametrize("fmt,rate,subtype", [("flac", 44100, "PCM_24"), ("ogg", 48000, "VORBIS"), ("mp3", 44100, "MPEG_LAYER_III"), ("wav", 96000, "PCM_24")])
 def test_formats_and_rates(fmt: str, rate: int, subtype: str, run_cli, hum_file: Path, project: Path) -> None:  # type: ignore[no-untyped-def]
     code, out, err = _gen(run_cli, hum_file, project, "whoosh", "-n", "1", "--format", fmt, "--sample-rate", str(rate))
