@@ -38,12 +38,16 @@ class LabelMatch:
     fallback: bool  # True when nothing in the label matched
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def fold(text: str) -> str:
     """ASCII-fold and lower-case; everything but letters and digits becomes a space."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", " ", ascii_text.lower()).strip()
+    ascii_text = text if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NOT_ALNUM.sub(" ", ascii_text.lower()).strip()
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("y", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:

@@ -98,6 +98,7 @@ def _ucs_parts(stem: str, catids: frozenset[str]) -> tuple[str, str] | None:
 def _manifests(root: Path) -> dict[str, dict[str, str]]:
     """Rows of every CSV manifest under ``root``, keyed by the file they describe (relative path)."""
     rows: dict[str, dict[str, str]] = {}
+    base = os.path.abspath(root)
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
@@ -110,8 +111,9 @@ def _manifests(root: Path) -> dict[str, dict[str, str]]:
                         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
                         target = row.get("path") or row.get("file") or row.get("filename")
                         if target:
-                            rel = (Path(folder) / target).resolve().relative_to(root.resolve()).as_posix()
-                            rows[rel] = row
+                            full = os.path.normpath(os.path.join(os.path.abspath(folder), target))
+                            if full.startswith(base + os.sep):
+                                rows[Path(os.path.relpath(full, base)).as_posix()] = row
             except (OSError, csv.Error, ValueError):
                 continue
     return rows
