@@ -81,8 +81,18 @@ def imitation(tmp_path: Path) -> Path:
 def server(project: Path) -> Iterator[tuple[subprocess.Popen[str], Client]]:
     proc, port = _start(project, "--max-queue", "8")
     yield proc, Client(port)
+    assert _stop(proc) == 0
+
+
+def _stop(proc: subprocess.Popen[str]) -> int:
+    """Ctrl-C the server; a server that does not stop is a failure, and is killed so it cannot linger."""
     proc.send_signal(signal.SIGINT)
-    proc.wait(10)
+    try:
+        return proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+        raise AssertionError("sfx serve did not stop within 15 s of SIGINT") from None
 
 
 def _no_partials(project: Path) -> None:
@@ -278,8 +288,7 @@ def test_token_is_required_when_set(project: Path) -> None:
         client.send("/sfx/ping", "with-token", "token", "s3cret")
         client.answer("with-token", ("/sfx/pong",))
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(10)
+        _stop(proc)
 
 
 def test_remote_bind_needs_a_flag_and_token(project: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -142,9 +142,7 @@ def test_extended_recordings_join_without_clicks_or_dropouts() -> None:
 
 
 def test_bridge_generates_with_the_library(tmp_path: Path, knocks: Path) -> None:
-    import signal
-
-    from tests.test_bridge import Client, _start
+    from tests.test_bridge import Client, _start, _stop
 
     project = tmp_path / "p"
     project.mkdir()
@@ -157,5 +155,4 @@ def test_bridge_generates_with_the_library(tmp_path: Path, knocks: Path) -> None
         meta = json.loads(Path(args[1]).with_suffix(".json").read_text())
         assert meta["engine"] == "library"
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(10)
+        _stop(proc)

@@ -147,17 +147,22 @@ def _tone(layer: ToneLayer, ctx: _Context, rng: np.random.Generator) -> np.ndarr
         if layer.inharmonicity == 0:
             # sin(k x) by the Chebyshev recurrence: one multiply-add per harmonic
             two_cos = 2 * np.cos(phase)
-            previous, current = np.zeros(n), np.sin(phase)
+            previous, current, scratch = np.zeros(n), np.sin(phase), np.empty(n)
+            nyquist, f_low, f_high = 0.45 * sr, float(freq.min()), float(freq.max())
             for k in range(1, harmonics + 1):
-                if k > 1:
-                    previous, current = current, two_cos * current - previous
+                if k > 1:  # sin(kx) = 2cos(x) sin((k-1)x) - sin((k-2)x), in place
+                    np.multiply(two_cos, current, out=scratch)
+                    np.subtract(scratch, previous, out=previous)
+                    previous, current = current, previous
                 if odd_only and k % 2 == 0:
                     continue
-                audible = k * freq < 0.45 * sr
-                if not audible.any():
+                if k * f_low >= nyquist:
                     break
-                sign = -1.0 if layer.waveform == "triangle" and (k // 2) % 2 == 1 else 1.0
-                out += (sign * k ** (-base_tilt)) * np.where(audible, current, 0.0)
+                amp = (-1.0 if layer.waveform == "triangle" and (k // 2) % 2 == 1 else 1.0) * k ** (-base_tilt)
+                if k * f_high < nyquist:  # audible throughout: no mask needed
+                    out += amp * current
+                else:
+                    out += amp * np.where(k * freq < nyquist, current, 0.0)
         else:
             for k in range(1, harmonics + 1):
                 stretch = k * np.sqrt(1 + layer.inharmonicity * k * k)

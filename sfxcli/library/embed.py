@@ -22,7 +22,8 @@ import numpy as np
 
 from sfxcli.errors import EngineUnavailableError
 
-VOCAB_FILE = Path(__file__).resolve().parent.parent / "data" / "text_vocab.npz"
+VOCAB_FILE = Path(__file__).resolve().parent.parent / "data" / "text_vocab.npy"  # (words, 384) float16
+VOCAB_WORDS = VOCAB_FILE.with_suffix(".txt")  # one word per line, row order
 DIMENSIONS = 384
 
 
@@ -88,12 +89,11 @@ def load_encoder() -> TextEncoder:
 
 @lru_cache(maxsize=1)
 def vocabulary() -> tuple[dict[str, int], np.ndarray]:
-    """The shipped word table: word -> row, and the (words, 384) vectors."""
-    if not VOCAB_FILE.is_file():
-        return {}, np.zeros((0, DIMENSIONS), dtype=np.float32)
-    data = np.load(VOCAB_FILE)
-    words = [str(w) for w in data["words"]]
-    return {w: i for i, w in enumerate(words)}, data["vectors"].astype(np.float32)
+    """The shipped word table: word -> row, and the (words, 384) vectors, memory-mapped."""
+    if not VOCAB_FILE.is_file() or not VOCAB_WORDS.is_file():
+        return {}, np.zeros((0, DIMENSIONS), dtype=np.float16)
+    words = VOCAB_WORDS.read_text(encoding="utf-8").split("\n")
+    return {w: i for i, w in enumerate(words) if w}, np.load(VOCAB_FILE, mmap_mode="r")
 
 
 def label_vector(label: str) -> np.ndarray | None:
@@ -106,7 +106,7 @@ def label_vector(label: str) -> np.ndarray | None:
     rows = [index[w] for w in fold(label).split() if w in index]
     if not rows:
         return None
-    mean = vectors[rows].mean(axis=0)
+    mean = np.asarray(vectors[rows], dtype=np.float32).mean(axis=0)
     norm = float(np.linalg.norm(mean))
     return mean / norm if norm > 0 else None
 
@@ -115,4 +115,5 @@ def build_vocabulary(words: list[str], encoder: TextEncoder, path: Path = VOCAB_
     """Embed every word once and save the table (run when the vocabulary changes)."""
     unique = sorted(set(words))
     vectors = encoder.encode(unique)
-    np.savez(path, words=np.array(unique), vectors=vectors.astype(np.float16))  # uncompressed: loads in ms
+    np.save(path, vectors.astype(np.float16))  # plain .npy: memory-mapped, a query reads only its rows
+    path.with_suffix(".txt").write_text("\n".join(unique) + "\n", encoding="utf-8")
