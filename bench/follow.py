@@ -46,7 +46,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         rs, f1s = run(None, args.variations, Path(tmp))
-        print(f"label-chosen recipes: median loudness r {np.median(rs):.3f} (min {np.min(rs):.3f}), "
+        print(f"default engine choice (auto) and label-chosen recipes: median loudness r {np.median(rs):.3f} (min {np.min(rs):.3f}), "
               f"median onset F1 {np.median(f1s):.3f} (min {np.min(f1s):.3f})  [{time.perf_counter() - start:.1f} s]")
         if args.all_recipes:
             print(f"{'recipe':14s} {'med r':>6s} {'min r':>6s} {'med F1':>7s}")

@@ -22,7 +22,7 @@ def index(folder: Path = typer.Argument(..., help="A folder of audio files (sear
 
     with Progress(transient=True, console=__import__("rich.console").console.Console(stderr=True)) as bar:
         task = bar.add_task("indexing", total=None)
-        library = open_library(folder, lambda done, total: bar.update(task, completed=done, total=total))
+        library = open_library(folder, lambda done, total: bar.update(task, completed=done, total=total), refresh=True)
     vector_file = None
     if vectors and (library.report.changed or library.vectors is None) and library.entries:
         from sfxcli.library.embed import load_encoder

@@ -8,6 +8,7 @@ words and UCS synonyms alone until then.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -42,10 +43,22 @@ def _aligned(path: Path, entries: list[Entry]) -> np.ndarray | None:
     return data["vectors"].astype(np.float32)[[rows[e.path] for e in entries]]
 
 
-def open_library(root: Path | None = None, progress: Callable[[int, int], None] | None = None) -> Library:
+RESCAN_SECONDS = 30.0  # a resident process (sfx serve) looks for new recordings at most this often
+_OPEN: dict[Path, tuple[float, Library]] = {}
+
+
+def open_library(root: Path | None = None, progress: Callable[[int, int], None] | None = None,
+                 refresh: bool = False) -> Library:
+    """The library at ``root`` with an up-to-date index; re-scanned at most every 30 s per process."""
     folder = (root or DEFAULT_LIBRARY).expanduser()
+    key = folder.resolve()
+    cached = _OPEN.get(key)
+    if cached and not refresh and time.monotonic() - cached[0] < RESCAN_SECONDS:
+        return cached[1]
     entries, report = update_index(folder, progress)
-    return Library(folder, entries, _aligned(vectors_path(folder), entries), report)
+    library = Library(folder, entries, _aligned(vectors_path(folder), entries), report)
+    _OPEN[key] = (time.monotonic(), library)
+    return library
 
 
 def embed_library(library: Library, encode: Callable[[list[str]], np.ndarray], path: Path | None = None) -> Path:
