@@ -119,7 +119,7 @@ def parse(address: str, arguments: list[Any]) -> Request:
         raise RequestError(request_id, f"{address} needs: id, {names}; got {len(arguments)} argument(s)")
     values = []
     for (name, kind), value in zip(fixed, rest):
-        if not isinstance(value, kind) or (kind is str and not value.strip()):
+        if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
             raise RequestError(request_id, f"{address}: {name} must be a non-empty {kind.__name__}, got {value!r}")
         values.append(value)
     pairs = rest[len(fixed) :]

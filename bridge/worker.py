@@ -67,8 +67,11 @@ def run(conn: Connection, config: WorkerConfig, cancel_key: Any) -> None:
         def progress(text: str, fraction: float, key: int = key) -> None:
             conn.send(("progress", key, float(fraction), text))
 
+        def cancelled(key: int = key) -> bool:
+            return bool(cancel_key.value == key)
+
         try:
-            result = generate(request, progress, cancelled=lambda key=key: cancel_key.value == key, engine=engine)
+            result = generate(request, progress, cancelled=cancelled, engine=engine)
         except CancelledError:
             conn.send(("cancelled", key))
         except SfxError as error:

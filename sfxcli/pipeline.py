@@ -195,7 +195,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
                 + (f"--library {shell_quote(str(request.library))} " if request.library and engine.name == "library" else "")
                 + (f"--library-layers {request.library_layers} " if engine.name == "library" and request.library_layers > 1 else "")
                 + (f"--library-pitch {request.library_pitch} " if engine.name == "library" and request.library_pitch != "varispeed" else "")
-                + 
+                +
                 f"--sample-rate {request.sample_rate}"
                 + (f" --fx {','.join(c.name for c in chains) or 'none'}" if request.fx is not None else "")
                 + (f" --seconds {request.seconds:g}" if request.seconds is not None else "")
@@ -239,8 +239,8 @@ def _choose_engine(request: GenerateRequest, loaded: Engine | None) -> tuple[Eng
                 raise EngineUnavailableError(f"nothing in {where} ({library.root}) matches '{request.label}'",
                                              "use --engine embedded, or add recordings with that name to the library")
             note = f"engine library: {len(library.entries)} recordings in {where}, best {best.why} (score {best.score:.2f})"
-            engine = LibraryEngine(library.root, candidates, request.library_layers, request.library_pitch)
-            return engine, note, LIBRARY_FOLLOW, ("clean",)
+            library_engine = LibraryEngine(library.root, candidates, request.library_layers, request.library_pitch)
+            return library_engine, note, LIBRARY_FOLLOW, ("clean",)
         closest = f"closest {best.why} scores {best.score:.2f}" if best else "nothing matched"
         note = f"engine embedded: {where} does not know '{request.label}' well ({closest})"
     else:

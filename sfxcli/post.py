@@ -11,7 +11,6 @@ from typing import Literal
 import numpy as np
 
 from sfxcli.analysis import FRAME_RATE, frame_loudness_db
-from sfxcli.dsp import frames_to_samples
 from sfxcli.errors import UsageError
 from sfxcli.presets import FxChain, make_plugin
 

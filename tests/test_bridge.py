@@ -19,7 +19,7 @@ import soundfile as sf
 from pythonosc.osc_packet import OscPacket
 
 from bridge.server import encode
-from tests.conftest import REPO, hum
+from tests.conftest import hum
 
 
 class Client:

@@ -127,7 +127,7 @@ def _frame_values(ctx: _Context, mapped: Mapped, source: str, frames: np.ndarray
 def _tone(layer: ToneLayer, ctx: _Context, rng: np.random.Generator) -> np.ndarray:
     sr, n = ctx.sample_rate, ctx.n
     shift = 2 ** (ctx.draw.pitch_semitones / 12)
-    base = map_value(layer.frequency_hz, ctx.control(layer.frequency_from)) * shift
+    base = np.asarray(map_value(layer.frequency_hz, ctx.control(layer.frequency_from))) * shift
     if layer.vibrato_hz > 0 and layer.vibrato_semitones > 0:
         base = base * 2 ** (layer.vibrato_semitones * np.sin(2 * np.pi * layer.vibrato_hz * ctx.t) / 12)
     if layer.roughness > 0:
@@ -172,7 +172,7 @@ def _tone(layer: ToneLayer, ctx: _Context, rng: np.random.Generator) -> np.ndarr
                 out += k ** (-base_tilt) * np.where(audible, np.sin(stretch * phase), 0.0)
     if layer.tilt.low != layer.tilt.high and harmonics > 1:
         # brightness moves the spectral slope above the fundamental
-        fr, hop = ctx.controls.frame_rate, max(1, sr // ctx.controls.frame_rate)
+        hop = max(1, sr // ctx.controls.frame_rate)
 
         def response(freqs: np.ndarray, frames: np.ndarray) -> np.ndarray:
             extra = _frame_values(ctx, layer.tilt, layer.tilt_from, frames) - min(layer.tilt.low, layer.tilt.high)
@@ -317,7 +317,7 @@ def _hits(layer: HitLayer, ctx: _Context, rng: np.random.Generator) -> np.ndarra
             cutoff = float(map_value(layer.noise_cutoff_hz, control)) * shift
             length = min(span, int(ms * 6 * sr / 1000) + 8)
             burst = rng.standard_normal(length) * decay(length, sr, ms / 1000)
-            burst = spectral_filter(burst, sr, lambda f: 1 / np.sqrt(1 + (f / cutoff) ** 4))
+            burst = spectral_filter(burst, sr, lambda f, cutoff=cutoff: 1 / np.sqrt(1 + (f / cutoff) ** 4))
             burst /= max(np.abs(burst).max(), 1e-9)
             hit[:length] += 10 ** (layer.noise_gain_db / 20) * burst
         if layer.modes_hz:

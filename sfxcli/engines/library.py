@@ -183,7 +183,6 @@ def flatten(segment: np.ndarray, sample_rate: int, strength: float, keep_attack_
     ``keep_attack_seconds`` keep their natural attack.
     """
     from sfxcli.analysis import FRAME_RATE, frame_loudness_db
-    from sfxcli.dsp import frames_to_samples
 
     levels = frame_loudness_db(segment, sample_rate)
     if len(levels) < 3:

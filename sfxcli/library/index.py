@@ -205,12 +205,12 @@ def update_index(root: Path, progress: Callable[[int, int], None] | None = None)
             else:
                 try:
                     duration, rate, channels = _probe(file)
-                    error = ""
+                    problem = ""
                 except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as err:
-                    duration, rate, channels, error = 0.0, 0, 0, str(err).strip() or type(err).__name__
+                    duration, rate, channels, problem = 0.0, 0, 0, str(err).strip() or type(err).__name__
                 db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                            (rel, stat.st_size, stat.st_mtime_ns, label, tags, catid, licence, duration, rate,
-                            channels, error, describe_key))
+                            channels, problem, describe_key))
                 if previous is None:
                     report.added += 1
                 else:
@@ -224,9 +224,9 @@ def update_index(root: Path, progress: Callable[[int, int], None] | None = None)
                           " ORDER BY path").fetchall()
     db.close()
     entries = []
-    for path, label, tags, catid, duration, rate, channels, licence, error in rows:
-        if error:
-            report.skipped.append((path, error))
+    for path, label, tags, catid, duration, rate, channels, licence, problem in rows:
+        if problem:
+            report.skipped.append((path, problem))
         elif duration >= 0.05:
             entries.append(Entry(path, label, tags, catid, duration, rate, channels, licence))
         else:
