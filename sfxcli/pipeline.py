@@ -18,7 +18,7 @@ from sfxcli.errors import CancelledError, EngineUnavailableError, UsageError
 from sfxcli.labels import LabelMatch, match_label
 from sfxcli.output import FORMATS, Written, output_folder, safe_fx_name, write_result
 from sfxcli.post import LevelConfig, PostConfig, finish
-from sfxcli.presets import Recipe, all_recipes, load_fx, load_recipe, recipe_names
+from sfxcli.presets import FxChain, Recipe, all_recipes, load_fx, load_recipe, recipe_names
 from sfxcli.rank import Score, order, score
 
 MAX_VARIATIONS = 64
@@ -189,18 +189,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
             "parameters": {**params, "recipe": recipe_parameters(recipe),
                            "fx_chains": {c.name: [asdict(e) for e in c.effects] for c in chains}},
             "level": asdict(request.level),
-            "reproduce": (
-                f"sfx gen {shell_quote(str(Path(imitation.path).resolve()))} {shell_quote(request.label)} "
-                f"--preset {recipe.name} --seed {seed} -n 1 --engine {engine.name} --format {request.format} "
-                + (f"--library {shell_quote(str(request.library))} " if request.library and engine.name == "library" else "")
-                + (f"--library-layers {request.library_layers} " if engine.name == "library" and request.library_layers > 1 else "")
-                + (f"--library-pitch {request.library_pitch} " if engine.name == "library" and request.library_pitch != "varispeed" else "")
-                +
-                f"--sample-rate {request.sample_rate}"
-                + (f" --fx {','.join(c.name for c in chains) or 'none'}" if request.fx is not None else "")
-                + (f" --seconds {request.seconds:g}" if request.seconds is not None else "")
-                + (f" --lufs {request.level.lufs:g}" if request.level.mode == "lufs" else f" --peak {request.level.peak_dbfs:g}")
-            ),
+            "reproduce": reproduce_command(request, imitation, recipe.name, engine.name, seed, chains),
             "python": sys.version.split()[0],
         }
         written: Written = write_result(folder, match.catid, fx_name, audio, request.sample_rate, request.format, sidecar)
@@ -257,7 +246,26 @@ def recipe_parameters(recipe: Recipe) -> dict[str, Any]:
     return data
 
 
-def shell_quote(text: str) -> str:
+def reproduce_command(request: GenerateRequest, imitation: Imitation, recipe: str, engine: str, seed: int,
+                      chains: list[FxChain]) -> str:
+    """The `sfx gen` line that makes this one file again, bit for bit."""
     import shlex
 
-    return shlex.quote(text)
+    args = ["sfx", "gen", str(Path(imitation.path).resolve()), request.label, "--preset", recipe, "--seed", str(seed),
+            "-n", "1", "--engine", engine, "--format", request.format, "--sample-rate", str(request.sample_rate)]
+    if engine == "library":
+        if request.library is not None:
+            args += ["--library", str(request.library.expanduser().resolve())]
+        if request.library_layers != 1:
+            args += ["--library-layers", str(request.library_layers)]
+        if request.library_pitch != "varispeed":
+            args += ["--library-pitch", request.library_pitch]
+    if request.fx is not None:
+        args += ["--fx", ",".join(chain.name for chain in chains) or "none"]
+    if request.seconds is not None:
+        args += ["--seconds", f"{request.seconds:g}"]
+    if request.level.mode == "lufs":
+        args += ["--lufs", f"{request.level.lufs:g}"]
+    else:
+        args += ["--peak", f"{request.level.peak_dbfs:g}"]
+    return shlex.join(args)

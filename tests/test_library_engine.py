@@ -156,3 +156,13 @@ def test_bridge_generates_with_the_library(tmp_path: Path, knocks: Path) -> None
         assert meta["engine"] == "library"
     finally:
         _stop(proc)
+
+
+def test_library_results_reproduce_bit_for_bit(tmp_path: Path, knocks: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    import shlex
+
+    first = _gen(tmp_path, knocks, "thunder", variations=2, engine="library", library_pitch="shift").results[1]
+    command = json.loads(first.sidecar.read_text())["reproduce"]
+    code, out, err = run_cli(*shlex.split(command)[1:], "--project", str(tmp_path), "--subfolder", "again", "-q")
+    assert code == 0, err
+    assert Path(out.strip()).read_bytes() == first.path.read_bytes()
