@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sfxcli.analysis import analyse
 from sfxcli.pipeline import GenerateRequest, generate
@@ -21,12 +22,14 @@ def _label(name: str) -> str:
     return "bird chirp" if name.startswith("unlabeled") else "whoosh"
 
 
-def test_real_imitations_are_followed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("engine", ["embedded", "auto"])
+def test_real_imitations_are_followed(engine: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     files = sorted(IMITATIONS.glob("imitations/*.wav")) + sorted(IMITATIONS.glob("unlabeled_logged_pairs/*imitation.wav"))
     assert len(files) >= 20
     rs, f1s = [], []
     for path in files:
-        result = generate(GenerateRequest(imitation=path, label=_label(path.name), project=tmp_path, variations=1, seed=5))
+        result = generate(GenerateRequest(imitation=path, label=_label(path.name), project=tmp_path, variations=1, seed=5,
+                                          engine=engine))
         rs.append(result.results[0].score.loudness_r)
         f1s.append(result.results[0].score.onset_f1)
     assert np.median(rs) >= 0.9, rs
