@@ -8,10 +8,11 @@
 --
 -- REAPER has no OSC client in ReaScript, so this script calls `sfx send`,
 -- which speaks OSC to the running server and prints one path per line.
--- Set SFX to the full path of the sfx command if it is not on REAPER's PATH.
+-- Set SFX to the full path of the sfx command if it is not on REAPER's PATH
+-- (or set the environment variables SFX_COMMAND and SFX_PORT before starting REAPER).
 
-local SFX = "sfx"
-local PORT = "9001"
+local SFX = os.getenv("SFX_COMMAND") or "sfx"
+local PORT = os.getenv("SFX_PORT") or "9001"
 
 local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
