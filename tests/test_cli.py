@@ -93,9 +93,10 @@ def test_readme_opens_with_two_setup_commands() -> None:
     commands = _readme_commands()
     assert len(commands) == 2
     assert "sfx gen examples/" in commands[0]
-    assert "pytest" in commands[1]
+    assert commands[1] == "bash .ci/run"
     ci = (REPO / ".ci" / "run").read_text()
-    assert commands[1] in ci
+    install_and_test = "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest"
+    assert install_and_test in ci and install_and_test in (REPO / "README.md").read_text()
 
 
 def test_readme_gen_example_runs(tmp_path: Path) -> None:
