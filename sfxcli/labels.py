@@ -91,7 +91,7 @@ def _ucs_index() -> tuple[tuple[UcsCategory, frozenset[str], frozenset[str], fro
     try:
         with open(cache, "rb") as handle:
             return pickle.load(handle)
-    except (OSError, pickle.PickleError, EOFError, AttributeError):
+    except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError, ValueError, ImportError):
         pass
     index = tuple(
         (c, frozenset(tokens(c.category)), frozenset(tokens(c.subcategory)),
