@@ -79,33 +79,33 @@ def ucs_categories() -> tuple[UcsCategory, ...]:
 
 @lru_cache(maxsize=1)
 def _ucs_index() -> tuple[tuple[UcsCategory, frozenset[str], frozenset[str], frozenset[str]], ...]:
-    """Each category with its stemmed words; kept in the cache folder, since stemming 20,000
-    synonyms costs a tenth of a second that every `sfx gen` would otherwise pay."""
+    """Each category with its stemmed words; kept as JSON in the cache folder, since stemming
+    20,000 synonyms costs a tenth of a second that every `sfx gen` would otherwise pay."""
     import os
-    import pickle
 
+    categories = ucs_categories()
     source = Path(__file__).parent / "data" / "ucs.json"
     stat = source.stat()
     cache = Path(os.environ.get("SFX_CACHE") or Path.home() / ".cache" / "sfx") / (
-        f"ucs-index-{INDEX_VERSION}-{stat.st_size}-{stat.st_mtime_ns}.pickle")
+        f"ucs-words-{INDEX_VERSION}-{stat.st_size}-{stat.st_mtime_ns}.json")
+    words: list[list[list[str]]] | None = None
     try:
-        with open(cache, "rb") as handle:
-            return pickle.load(handle)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError, ValueError, ImportError):
+        loaded = json.loads(cache.read_text(encoding="utf-8"))
+        if isinstance(loaded, list) and len(loaded) == len(categories):
+            words = loaded
+    except (OSError, ValueError):
         pass
-    index = tuple(
-        (c, frozenset(tokens(c.category)), frozenset(tokens(c.subcategory)),
-         frozenset(t for s in c.synonyms for t in tokens(s)))
-        for c in ucs_categories()
-    )
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(index))
-        os.replace(tmp, cache)
-    except OSError:
-        pass  # a read-only cache only costs speed
-    return index
+    if words is None:
+        words = [[tokens(c.category), tokens(c.subcategory), [t for s in c.synonyms for t in tokens(s)]]
+                 for c in categories]
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(words), encoding="utf-8")
+            os.replace(tmp, cache)
+        except OSError:
+            pass  # a read-only cache only costs speed
+    return tuple((c, frozenset(w[0]), frozenset(w[1]), frozenset(w[2])) for c, w in zip(categories, words))
 
 
 def match_ucs(label: str, within: tuple[str, ...] = ()) -> tuple[UcsCategory | None, float]:
