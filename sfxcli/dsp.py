@@ -40,6 +40,3 @@ def decay(n_samples: int, sample_rate: int, time_constant_seconds: float) -> np.
     t = np.arange(n_samples) / sample_rate
     return np.exp(-t / max(time_constant_seconds, 1e-5))
 
-
-def db_to_gain(db: float | np.ndarray) -> float | np.ndarray:
-    return 10.0 ** (np.asarray(db) / 20.0)
