@@ -93,3 +93,15 @@ def test_presets_cli_lists_and_shows(run_cli) -> None:  # type: ignore[no-untype
     assert code == 0 and "Reverb" in out
     code, _, err = run_cli("presets", "show", "nonexistent")
     assert code == PresetError.exit_code and err.startswith("error: no recipe or FX chain")
+
+
+def test_presets_readme_documents_every_key() -> None:
+    from dataclasses import fields
+
+    from sfxcli.presets import LAYER_KINDS, Recipe, Variation
+
+    text = (Path(__file__).resolve().parent.parent / "presets" / "README.md").read_text()
+    for cls in (Recipe, Variation, *LAYER_KINDS.values()):
+        for f in fields(cls):
+            if f.name not in ("source_file", "layers", "variation", "kind"):
+                assert f"`{f.name}`" in text, (cls.__name__, f.name)
