@@ -203,7 +203,8 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
         sources = [[Path(rendered[i][2]["library"]) / rec["path"] for rec in rendered[i][2].get("recordings", [])]
                    for i in ranking]
         plot_path = plot_comparison(imitation, curves, [(r.path, rendered[i][1]) for r, i in zip(results, ranking)],
-                                    request.sample_rate, folder, sources)
+                                    request.sample_rate, folder, sources,
+                                    [(r.score.loudness_r, r.score.onset_f1) for r in results])
     return Generation(results, recipe.name, match.catid, match.reason, match.fallback, imitation, curves, plot_path,
                       engine.name)
 

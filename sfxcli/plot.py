@@ -23,7 +23,8 @@ def _spectrum_db(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.nd
 
 
 def plot_comparison(imitation: Imitation, curves: Curves, results: list[tuple[Path, np.ndarray]], sample_rate: int,
-                    folder: Path, sources: list[list[Path]] | None = None) -> Path:
+                    folder: Path, sources: list[list[Path]] | None = None,
+                    scores: list[tuple[float, float]] | None = None) -> Path:
     """Waveform, loudness, pitch and brightness of the imitation over each result's, and each
     result's spectrum over the recordings it was made from (library engine); atomic PNG write."""
     import matplotlib
@@ -62,7 +63,10 @@ def plot_comparison(imitation: Imitation, curves: Curves, results: list[tuple[Pa
     draw(0, "imitation", imitation.samples, imitation.sample_rate, curves, "tab:blue")
     spectrum(0, imitation.samples, imitation.sample_rate, "tab:blue", "imitation")
     for i, (path, audio) in enumerate(results, start=1):
-        draw(i, f"result {i} (#{path.stem.rsplit('_', 1)[-1]})", audio, sample_rate, analyse(audio, sample_rate), "tab:orange")
+        title = f"result {i} (#{path.stem.rsplit('_', 1)[-1]})"
+        if scores:
+            title += f"\nr {scores[i - 1][0]:.2f}, onset F1 {scores[i - 1][1]:.2f}"
+        draw(i, title, audio, sample_rate, analyse(audio, sample_rate), "tab:orange")
         for source in (sources[i - 1] if sources else []):
             try:
                 import soundfile as sf
@@ -77,7 +81,7 @@ def plot_comparison(imitation: Imitation, curves: Curves, results: list[tuple[Pa
     axes[0, 0].set_title("waveform")
     axes[0, 1].set_title("loudness dBFS (grey: imitation; lines: onsets)")
     axes[0, 2].set_title("pitch and brightness, Hz")
-    axes[0, 3].set_title("spectrum, dB (grey: recording used)")
+    axes[0, 3].set_title("spectrum, dB (grey: library recording used)")
     axes[0, 2].legend(fontsize=7, loc="upper right")
     for ax in axes[-1][:3]:
         ax.set_xlabel("seconds")
