@@ -102,6 +102,13 @@ class EngineUnavailableError(SfxError):
     default_hint = "run `sfx doctor` to see which engines are usable and why"
 
 
+class LibraryError(SfxError):
+    """A library folder is missing or its index cannot be kept."""
+
+    exit_code = 70
+    default_hint = "pass a folder of audio files with --library"
+
+
 class BridgeError(SfxError):
     """A request to the OSC bridge failed, or the bridge cannot start."""
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sfxcli.library.index import LibraryError, update_index, words_of
+from sfxcli.errors import LibraryError
+from sfxcli.library.index import update_index, words_of
 
 
 @pytest.fixture(autouse=True)

@@ -23,15 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sfxcli.audio import AUDIO_SUFFIXES
-from sfxcli.errors import SfxError
+from sfxcli.errors import LibraryError
 
 INDEX_VERSION = 1
 MANIFEST_NAMES = ("manifest.csv", "metadata.csv", "labels.csv")
-
-
-class LibraryError(SfxError):
-    exit_code = 70
-    default_hint = "pass a folder of audio files with --library"
 
 
 @dataclass(frozen=True)
