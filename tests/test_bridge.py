@@ -96,6 +96,14 @@ def _stop(proc: subprocess.Popen[str]) -> int:
         raise AssertionError("sfx serve did not stop within 15 s of SIGINT") from None
 
 
+def _start_long_job(client: Client, folder: Path, rid: str) -> None:
+    """A request that runs for seconds (30 synthesised candidates of a 20 s take); returns once it has started."""
+    long = folder / f"{rid}-long.wav"
+    sf.write(long, hum(20.0), 16000)
+    client.send("/sfx/generate", rid, str(long), "engine", "variations", 8, "candidates", 30, "engine", "embedded")
+    client.wait(lambda box: any(a == "/sfx/progress" and p[0] == rid for a, p in box))
+
+
 def _no_partials(project: Path) -> None:
     assert not [p for p in project.rglob("*") if ".partial." in p.name]
 
@@ -193,22 +201,16 @@ def test_duplicate_id_and_queued_cancel(server, imitation: Path) -> None:  # typ
 
 def test_running_job_can_be_cancelled(server, tmp_path: Path, project: Path) -> None:  # type: ignore[no-untyped-def]
     _, client = server
-    long = tmp_path / "long.wav"
-    sf.write(long, hum(20.0), 16000)
-    client.send("/sfx/generate", "run1", str(long), "engine", "variations", 8, "candidates", 30)
-    client.wait(lambda box: any(a == "/sfx/progress" and p[0] == "run1" for a, p in box))
+    _start_long_job(client, tmp_path, "run1")
     client.send("/sfx/cancel", "run1")
     assert client.answer("run1", ("/sfx/cancelled", "/sfx/done", "/sfx/error"))[0] == "/sfx/cancelled"
-    assert not list((project / "sfx").glob("*.wav")) if (project / "sfx").exists() else True
+    assert not list((project / "sfx").glob("*.wav"))
     _no_partials(project)
 
 
 def test_killed_worker_answers_error_and_recovers(server, tmp_path: Path, imitation: Path, project: Path) -> None:  # type: ignore[no-untyped-def]
     _, client = server
-    long = tmp_path / "long.wav"
-    sf.write(long, hum(20.0), 16000)
-    client.send("/sfx/generate", "k1", str(long), "engine", "variations", 8, "candidates", 30)
-    client.wait(lambda box: any(a == "/sfx/progress" and p[0] == "k1" for a, p in box))
+    _start_long_job(client, tmp_path, "k1")
     client.send("/sfx/status", "s")
     pid = client.answer("s", ("/sfx/status",))[1][8]
     os.kill(pid, signal.SIGKILL)
@@ -302,11 +304,9 @@ def test_remote_bind_needs_a_flag_and_token(project: Path, run_cli) -> None:  # 
 def test_sigterm_answers_in_flight_and_leaves_no_partials(project: Path, tmp_path: Path, imitation: Path) -> None:
     proc, port = _start(project)
     client = Client(port)
-    long = tmp_path / "long.wav"
-    sf.write(long, hum(20.0), 16000)
-    client.send("/sfx/generate", "t1", str(long), "engine", "variations", 8, "candidates", 30)
+    _start_long_job(client, tmp_path, "t1")
     client.send("/sfx/generate", "t2", str(imitation), "creak")
-    client.wait(lambda box: any(a == "/sfx/progress" and p[0] == "t1" for a, p in box))
+    client.wait(lambda box: any(a == "/sfx/accepted" and p[0] == "t2" for a, p in box))
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(15) == 0
     client.pump(0.5)
