@@ -14,7 +14,7 @@ from sfxcli import __version__
 from sfxcli.analysis import Curves, analyse, controls_from_curves, resample, stretch_controls
 from sfxcli.audio import DEFAULT_MAX_SECONDS, Imitation, read_imitation
 from sfxcli.engines import Engine, get_engine
-from sfxcli.errors import CancelledError, EngineUnavailableError, UsageError
+from sfxcli.errors import CancelledError, EngineUnavailableError, LibraryError, UsageError
 from sfxcli.labels import LabelMatch, match_label
 from sfxcli.output import FORMATS, Written, output_folder, safe_fx_name, write_result
 from sfxcli.post import LevelConfig, PostConfig, finish
@@ -220,10 +220,17 @@ def _choose_engine(request: GenerateRequest, loaded: Engine | None) -> tuple[Eng
         from sfxcli.library.match import WELL_COVERED, rank
         from sfxcli.library.store import open_library
 
-        library = open_library(request.library)
+        where = "your library" if request.library else "the built-in library"
+        try:
+            library = open_library(request.library)
+        except LibraryError as error:
+            if request.engine == "library" or request.library is not None:
+                raise
+            # auto never fails for want of the built-in library: synthesis needs nothing
+            engine = loaded if loaded is not None and loaded.name == "embedded" else get_engine("embedded")
+            return engine, f"engine embedded: {where} is unavailable ({error.message})", None, ()
         candidates = rank(request.label, library.entries, library.vectors)
         best = candidates[0] if candidates else None
-        where = "your library" if request.library else "the built-in library"
         if request.engine == "library" or (best is not None and best.score >= WELL_COVERED):
             if best is None:
                 raise EngineUnavailableError(f"nothing in {where} ({library.root}) matches '{request.label}'",

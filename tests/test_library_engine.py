@@ -166,3 +166,19 @@ def test_library_results_reproduce_bit_for_bit(tmp_path: Path, knocks: Path, run
     code, out, err = run_cli(*shlex.split(command)[1:], "--project", str(tmp_path), "--subfolder", "again", "-q")
     assert code == 0, err
     assert Path(out.strip()).read_bytes() == first.path.read_bytes()
+
+
+def test_auto_falls_back_to_synthesis_when_the_index_cannot_be_written(tmp_path: Path, knocks: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from sfxcli.errors import LibraryError
+    from sfxcli.library import store
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("SFX_CACHE", str(blocker))
+    monkeypatch.setattr(store, "_OPEN", {})
+    result = _gen(tmp_path, knocks, "door creak", variations=1, seed=1)
+    assert result.engine == "embedded"
+    assert "unavailable" in json.loads(result.results[0].sidecar.read_text())["engine_choice"]
+    with pytest.raises(LibraryError, match="cannot open the library index"):
+        _gen(tmp_path, knocks, "door creak", variations=1, seed=1, engine="library")
