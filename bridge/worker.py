@@ -48,9 +48,13 @@ def run(conn: Connection, config: WorkerConfig, cancel_key: Any) -> None:
     try:
         engine = get_engine("embedded")  # always at hand; library engines are built per request
         if config.engine in ("auto", "library"):
+            from sfxcli.errors import LibraryError
             from sfxcli.library.store import open_library
 
-            open_library()  # index the built-in library once, before the first request
+            try:
+                open_library()  # index the built-in library once, before the first request
+            except LibraryError:
+                pass  # each request says why; auto requests fall back to synthesis
     except SfxError as error:
         conn.send(("fatal", error.message))
         return
