@@ -49,8 +49,8 @@ def check_token(state: BridgeState, request: Request) -> None:
 
 def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) -> list[Reply]:
     from sfxcli.errors import SfxError
-    from sfxcli.pipeline import GenerateRequest, validate
-    from sfxcli.post import LevelConfig
+    from sfxcli.output import output_folder
+    from sfxcli.pipeline import GenerateRequest, fx_option, level_config, validate
 
     rid = request.request_id
     if state.in_flight(rid):
@@ -69,24 +69,18 @@ def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) ->
     library = options.get("library")
     if library is not None and (not Path(library).is_absolute() or not Path(library).is_dir()):
         raise RequestError(rid, f"library must be an existing folder given as an absolute path: {library}")
-    if "peak" in options and "lufs" in options:
-        raise RequestError(rid, "use either peak or lufs, not both")
-    level = LevelConfig(mode="lufs", lufs=options["lufs"]) if "lufs" in options else LevelConfig(peak_dbfs=options.get("peak", -1.0))
-    fx = options.get("fx")
     subfolder = options.get("subfolder", "sfx")
-    sub = Path(subfolder)
-    if sub.is_absolute() or ".." in sub.parts or "\x00" in subfolder:
-        raise RequestError(rid, f"subfolder must be a relative path inside the project, got {subfolder!r}")
-    job_request = GenerateRequest(
-        imitation=path, label=label, project=state.project, subfolder=subfolder,
-        variations=options.get("variations", 4), candidates=options.get("candidates"), seed=options.get("seed"),
-        preset=options.get("preset"), engine=options.get("engine", state.engine), sample_rate=options.get("sample_rate", 48000),
-        library=Path(library) if library else None, library_layers=options.get("library_layers", 1),
-        library_pitch=options.get("library_pitch", "varispeed"),
-        format=str(options.get("format", "wav")).lower(), level=level, seconds=options.get("seconds"),
-        fx=None if fx is None else tuple(c.strip() for c in fx.split(",") if c.strip() and c.strip() != "none"),
-    )
     try:
+        output_folder(state.project, subfolder)
+        job_request = GenerateRequest(
+            imitation=path, label=label, project=state.project, subfolder=subfolder,
+            variations=options.get("variations", 4), candidates=options.get("candidates"), seed=options.get("seed"),
+            preset=options.get("preset"), engine=options.get("engine", state.engine),
+            sample_rate=options.get("sample_rate", 48000), library=Path(library) if library else None,
+            library_layers=options.get("library_layers", 1), library_pitch=options.get("library_pitch", "varispeed"),
+            format=str(options.get("format", "wav")).lower(), seconds=options.get("seconds"),
+            level=level_config(options.get("peak"), options.get("lufs")), fx=fx_option(options.get("fx")),
+        )
         validate(job_request)
     except SfxError as error:
         raise RequestError(rid, error.message) from None

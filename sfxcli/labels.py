@@ -86,7 +86,9 @@ def _ucs_index() -> tuple[tuple[UcsCategory, frozenset[str], frozenset[str], fro
     categories = ucs_categories()
     source = Path(__file__).parent / "data" / "ucs.json"
     stat = source.stat()
-    cache = Path(os.environ.get("SFX_CACHE") or Path.home() / ".cache" / "sfx") / (
+    from sfxcli.library.index import cache_dir
+
+    cache = cache_dir() / (
         f"ucs-words-{INDEX_VERSION}-{stat.st_size}-{stat.st_mtime_ns}.json")
     words: list[list[list[str]]] | None = None
     try:

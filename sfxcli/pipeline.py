@@ -14,6 +14,7 @@ from sfxcli import __version__
 from sfxcli.analysis import Curves, analyse, controls_from_curves, resample, stretch_controls
 from sfxcli.audio import DEFAULT_MAX_SECONDS, Imitation, read_imitation
 from sfxcli.engines import Engine, get_engine
+from sfxcli.engines.library import PITCH_MODES
 from sfxcli.errors import CancelledError, EngineUnavailableError, LibraryError, UsageError
 from sfxcli.labels import LabelMatch, match_label
 from sfxcli.output import FORMATS, Written, output_folder, safe_fx_name, write_result
@@ -70,6 +71,26 @@ class Generation:
     engine: str = "embedded"
 
 
+def level_config(peak_dbfs: float | None, lufs: float | None) -> LevelConfig:
+    """Levelling from the user's --peak / --lufs (CLI) or peak / lufs (OSC) options."""
+    if peak_dbfs is not None and lufs is not None:
+        raise UsageError("use either peak or lufs, not both")
+    if lufs is not None:
+        if not -70.0 <= lufs <= 0.0:
+            raise UsageError(f"lufs must be between -70 and 0, got {lufs}")
+        return LevelConfig(mode="lufs", lufs=lufs)
+    if peak_dbfs is not None and not -60.0 <= peak_dbfs <= 0.0:
+        raise UsageError(f"peak must be between -60 and 0 dBFS, got {peak_dbfs}")
+    return LevelConfig(peak_dbfs=-1.0 if peak_dbfs is None else peak_dbfs)
+
+
+def fx_option(text: str | None) -> tuple[str, ...] | None:
+    """A comma-separated list of FX chains; None keeps the recipe's, 'none' means dry."""
+    if text is None:
+        return None
+    return tuple(name.strip() for name in text.split(",") if name.strip() and name.strip() != "none")
+
+
 def validate(request: GenerateRequest) -> None:
     if not 1 <= request.variations <= MAX_VARIATIONS:
         raise UsageError(f"variations must be 1..{MAX_VARIATIONS}, got {request.variations}")
@@ -83,8 +104,8 @@ def validate(request: GenerateRequest) -> None:
         raise UsageError(f"mp3 needs a sample rate of 32000, 44100 or 48000 Hz, got {request.sample_rate}")
     if request.engine not in ENGINE_CHOICES:
         raise UsageError(f"unknown engine {request.engine!r}; use one of {', '.join(ENGINE_CHOICES)}")
-    if request.library_pitch not in ("varispeed", "shift"):
-        raise UsageError(f"library pitch must be varispeed or shift, got {request.library_pitch!r}")
+    if request.library_pitch not in PITCH_MODES:
+        raise UsageError(f"library pitch must be {' or '.join(PITCH_MODES)}, got {request.library_pitch!r}")
     if request.library_layers not in (1, 2):
         raise UsageError(f"library layers must be 1 or 2, got {request.library_layers}")
     if request.seed is not None and not 0 <= request.seed < 2**63:
@@ -134,10 +155,11 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     target_seconds = controls.duration_seconds if request.seconds is not None else imitation.duration_seconds
     match = choose_recipe(request)
     recipe = load_recipe(match.recipe)
-    engine, engine_note, engine_follow, default_fx = _choose_engine(request, engine)
-    follow = recipe.follow if engine_follow is None else engine_follow
-    chains = [load_fx(name) for name in (default_fx or recipe.fx if request.fx is None else request.fx)]
-    report(f"{match.reason}; {engine_note}; writing {match.catid} files", 0.05)
+    choice = _choose_engine(request, engine)
+    engine = choice.engine
+    follow = recipe.follow if choice.follow is None else choice.follow
+    chains = [load_fx(name) for name in (choice.fx or recipe.fx if request.fx is None else request.fx)]
+    report(f"{match.reason}; {choice.note}; writing {match.catid} files", 0.05)
 
     base_seed = request.seed if request.seed is not None else secrets.randbits(31)
     n_candidates = request.candidates or request.variations
@@ -151,7 +173,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
         render = engine.render(controls, recipe, seed, request.sample_rate, duration)
         audio, post_info = finish(render.audio, request.sample_rate, chains, controls.gain, follow,
                                   target_seconds, recipe.tail_seconds, post_config,
-                                  follow_smoothing=1 if engine.name == "library" else 3)
+                                  follow_smoothing=choice.follow_smoothing)
         result_score = score(reference, imitation.sample_rate, reference_onsets, audio, request.sample_rate)
         rendered.append((seed, audio, render.params, post_info, result_score))
         report(f"rendered candidate {i + 1}/{n_candidates}", 0.1 + 0.7 * (i + 1) / n_candidates)
@@ -170,7 +192,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
             "preset": request.preset,
             "fx": [chain.name for chain in chains],
             "label_match": match.reason,
-            "engine_choice": engine_note,
+            "engine_choice": choice.note,
             "catid": match.catid,
             "seed": seed,
             "run_seed": base_seed,
@@ -209,41 +231,51 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
                       engine.name)
 
 
-LIBRARY_FOLLOW = 1.0
+@dataclass(frozen=True)
+class EngineChoice:
+    """The engine for one request and how its output is finished."""
+
+    engine: Engine
+    note: str  # a sentence for the user: which engine and why
+    follow: float | None = None  # envelope-follow strength; None: the recipe's
+    fx: tuple[str, ...] = ()  # default FX chains; empty: the recipe's
+    follow_smoothing: int = 3  # frames the follow correction is smoothed over
 
 
-def _choose_engine(request: GenerateRequest, loaded: Engine | None) -> tuple[Engine, str, float | None, tuple[str, ...]]:
-    """The engine for this request, a sentence saying why, its follow strength (None: the
-    recipe's) and its own default FX chains (empty: the recipe's)."""
-    if request.engine in ("auto", "library"):
-        from sfxcli.engines.library import LibraryEngine
-        from sfxcli.library.match import WELL_COVERED, rank
-        from sfxcli.library.store import open_library
-
-        where = "your library" if request.library else "the built-in library"
-        try:
-            library = open_library(request.library)
-        except LibraryError as error:
-            if request.engine == "library" or request.library is not None:
-                raise
-            # auto never fails for want of the built-in library: synthesis needs nothing
-            engine = loaded if loaded is not None and loaded.name == "embedded" else get_engine("embedded")
-            return engine, f"engine embedded: {where} is unavailable ({error.message})", None, ()
-        candidates = rank(request.label, library.entries, library.vectors)
-        best = candidates[0] if candidates else None
-        if request.engine == "library" or (best is not None and best.score >= WELL_COVERED):
-            if best is None:
-                raise EngineUnavailableError(f"nothing in {where} ({library.root}) matches '{request.label}'",
-                                             "use --engine embedded, or add recordings with that name to the library")
-            note = f"engine library: {len(library.entries)} recordings in {where}, best {best.why} (score {best.score:.2f})"
-            library_engine = LibraryEngine(library.root, candidates, request.library_layers, request.library_pitch)
-            return library_engine, note, LIBRARY_FOLLOW, ("clean",)
-        closest = f"closest {best.why} scores {best.score:.2f}" if best else "nothing matched"
-        note = f"engine embedded: {where} does not know '{request.label}' well ({closest})"
-    else:
-        note = "engine embedded"
+def _synthesis(loaded: Engine | None, note: str) -> EngineChoice:
     engine = loaded if loaded is not None and loaded.name == "embedded" else get_engine("embedded")
-    return engine, note, None, ()
+    return EngineChoice(engine, note)
+
+
+def _choose_engine(request: GenerateRequest, loaded: Engine | None) -> EngineChoice:
+    """The engine for this request: the library when asked for or when it knows the label, else synthesis."""
+    if request.engine not in ("auto", "library"):
+        return _synthesis(loaded, "engine embedded")
+    from sfxcli.engines.library import LibraryEngine
+    from sfxcli.library.match import WELL_COVERED, rank
+    from sfxcli.library.store import open_library
+
+    where = "your library" if request.library else "the built-in library"
+    try:
+        library = open_library(request.library)
+    except LibraryError as error:
+        if request.engine == "library" or request.library is not None:
+            raise
+        # auto never fails for want of the built-in library: synthesis needs nothing
+        return _synthesis(loaded, f"engine embedded: {where} is unavailable ({error.message})")
+    candidates = rank(request.label, library.entries, library.vectors)
+    best = candidates[0] if candidates else None
+    if request.engine == "auto" and (best is None or best.score < WELL_COVERED):
+        closest = f"closest {best.why} scores {best.score:.2f}" if best else "nothing matched"
+        return _synthesis(loaded, f"engine embedded: {where} does not know '{request.label}' well ({closest})")
+    if best is None:
+        raise EngineUnavailableError(f"nothing in {where} ({library.root}) matches '{request.label}'",
+                                     "use --engine embedded, or add recordings with that name to the library")
+    note = f"engine library: {len(library.entries)} recordings in {where}, best {best.why} (score {best.score:.2f})"
+    # recordings carry their own space (only a rumble filter), and are held to the imitation's
+    # level frame by frame, unsmoothed, so their own attacks cannot add onsets
+    return EngineChoice(LibraryEngine(library.root, candidates, request.library_layers, request.library_pitch),
+                        note, follow=1.0, fx=("clean",), follow_smoothing=1)
 
 
 def recipe_parameters(recipe: Recipe) -> dict[str, Any]:

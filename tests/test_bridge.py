@@ -158,6 +158,8 @@ ERROR_CASES = [
     ("escape", "/sfx/generate", lambda im: ["e9", str(im), "creak", "subfolder", "../../x"], "inside the project"),
     ("engine", "/sfx/generate", lambda im: ["e10", str(im), "creak", "engine", "stable-audio"], "unknown engine"),
     ("library", "/sfx/generate", lambda im: ["e14", str(im), "creak", "library", "relative/folder"], "absolute path"),
+    ("loudness", "/sfx/generate", lambda im: ["e15", str(im), "creak", "lufs", 20.0], "lufs must be between"),
+    ("both-levels", "/sfx/generate", lambda im: ["e16", str(im), "creak", "lufs", -16.0, "peak", -1.0], "not both"),
     ("unknown-address", "/sfx/explode", lambda im: ["e11"], "unknown address"),
     ("cancel-unknown", "/sfx/cancel", lambda im: ["e12"], "no queued or running"),
     ("bad-project", "/sfx/project", lambda im: ["e13", "/no/such/folder"], "existing folder"),

@@ -34,18 +34,10 @@ def gen(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
 ) -> None:
     """Generate finished sound effects that follow a vocal imitation."""
-    from sfxcli.errors import UsageError
-    from sfxcli.pipeline import GenerateRequest, generate
-    from sfxcli.post import LevelConfig
+    from sfxcli.pipeline import GenerateRequest, fx_option, generate, level_config
 
-    if peak is not None and lufs is not None:
-        raise UsageError("use either --peak or --lufs, not both")
-    if lufs is not None and not -70.0 <= lufs <= 0.0:
-        raise UsageError(f"--lufs must be between -70 and 0, got {lufs}")
-    if peak is not None and not -60.0 <= peak <= 0.0:
-        raise UsageError(f"--peak must be between -60 and 0 dBFS, got {peak}")
-    level = LevelConfig(mode="lufs", lufs=lufs) if lufs is not None else LevelConfig(peak_dbfs=-1.0 if peak is None else peak)
-    chains = None if fx is None else tuple(c.strip() for c in fx.split(",") if c.strip() and c.strip() != "none")
+    level = level_config(peak, lufs)
+    chains = fx_option(fx)
     request = GenerateRequest(
         imitation=imitation, label=label, project=project, subfolder=subfolder, variations=variations,
         candidates=candidates, seed=seed, preset=preset, fx=chains, engine=engine, sample_rate=sample_rate,

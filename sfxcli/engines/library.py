@@ -39,7 +39,7 @@ MIN_EVENT_SECONDS = 0.04
 MAX_STRETCH = 1.6  # slow a recording down at most this much before looping it
 PITCH_LIMIT_SEMITONES = 12.0
 DETUNE_SEMITONES = 1.5
-PITCH_MODES = ("varispeed", "shift")
+PITCH_MODES = ("varispeed", "shift")  # how recordings follow the imitation's pitch
 FLATTEN = 0.8  # how much of a recording's own level contour gives way to the imitation's
 
 

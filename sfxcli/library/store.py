@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from sfxcli.library.index import Entry, IndexReport, cache_dir, index_path, update_index
+from sfxcli.library.index import Entry, IndexReport, index_path, update_index
 
 DEFAULT_LIBRARY = Path(__file__).resolve().parent.parent / "data" / "library"
 SHIPPED_VECTORS = DEFAULT_LIBRARY / "vectors.npz"
@@ -70,5 +70,3 @@ def embed_library(library: Library, encode: Callable[[list[str]], np.ndarray], p
     np.savez_compressed(target, paths=np.array([e.path for e in library.entries]), vectors=vectors.astype(np.float16))
     return target
 
-
-__all__ = ["DEFAULT_LIBRARY", "Library", "cache_dir", "embed_library", "open_library"]
