@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,8 +34,10 @@ class Candidate:
     why: str
 
 
-def _words(text: str) -> set[str]:
-    return set(tokens(text))
+@lru_cache(maxsize=1 << 16)
+def _words(text: str) -> frozenset[str]:
+    """A recording's words, stemmed once per process (a resident server ranks every request)."""
+    return frozenset(tokens(text))
 
 
 def rank(label: str, entries: list[Entry], vectors: np.ndarray | None = None, limit: int = 12) -> list[Candidate]:
