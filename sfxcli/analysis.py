@@ -322,11 +322,9 @@ def controls_from_curves(curves: Curves, gate_range_db: float = 60.0) -> Control
 
 
 def _smooth(x: np.ndarray, width: int) -> np.ndarray:
-    if width <= 1 or len(x) < width:
-        return x
-    kernel = np.ones(width) / width
-    padded = np.pad(x, (width // 2, width - 1 - width // 2), mode="edge")
-    return np.convolve(padded, kernel, mode="valid")
+    from sfxcli.dsp import moving_average
+
+    return x if len(x) < width else moving_average(x, width)
 
 
 def onset_f1(reference: np.ndarray, estimate: np.ndarray, tolerance_seconds: float = 0.05) -> float:

@@ -15,6 +15,26 @@ def fft_convolve(signal: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return out[: len(signal)]
 
 
+def moving_average(x: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average of ``width`` points, edges held; same length as ``x``."""
+    if width <= 1:
+        return x
+    padded = np.pad(x, (width // 2, width - 1 - width // 2), mode="edge")
+    return np.convolve(padded, np.ones(width) / width, mode="valid")
+
+
+def frame_gain(gain_db: np.ndarray, n_samples: int, sample_rate: int, frame_rate: int) -> np.ndarray:
+    """Per-frame gains in dB as a linear gain per sample.
+
+    Frame i covers samples [i*hop, (i+1)*hop), so its value sits at its centre,
+    i + 0.5 frames; between centres the dB value is interpolated linearly and
+    held beyond the first and last.
+    """
+    centres = np.arange(len(gain_db)) + 0.5
+    positions = np.arange(n_samples) * (frame_rate / sample_rate)
+    return 10 ** (np.interp(positions, centres, gain_db) / 20)
+
+
 def frames_to_samples(curve: np.ndarray, frame_rate: int, sample_rate: int, n_samples: int) -> np.ndarray:
     """Linear interpolation of a per-frame curve (frame i at i/frame_rate s) onto samples."""
     times = np.arange(n_samples) * (frame_rate / sample_rate)

@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 
 from sfxcli.analysis import FRAME_RATE, frame_loudness_db
+from sfxcli.dsp import frame_gain, moving_average
 from sfxcli.errors import UsageError
 from sfxcli.presets import FxChain, make_plugin
 
@@ -73,16 +74,8 @@ def follow_envelope(audio: np.ndarray, sample_rate: int, target_gain: np.ndarray
     if n < len(out_db):
         # the tail rings out at the level the release left it, never boosted
         correction[n:] = min(correction[n - 1], 0.0)
-    if smooth_frames > 1:
-        kernel = np.ones(smooth_frames) / smooth_frames
-        pad = (smooth_frames // 2, smooth_frames - 1 - smooth_frames // 2)
-        correction = np.convolve(np.pad(correction, pad, mode="edge"), kernel, mode="valid")
-    # frame i measured samples [i*hop, (i+1)*hop): its centre is at i + 0.5
-    centres = np.concatenate([[0.0], np.arange(len(correction)) + 0.5])
-    values = np.concatenate([[correction[0]], correction])
-    positions = np.arange(len(audio)) * (frame_rate / sample_rate)
-    gain_db = np.interp(positions, centres, values)
-    return audio * 10 ** (gain_db / 20)
+    correction = moving_average(correction, smooth_frames)
+    return audio * frame_gain(correction, len(audio), sample_rate, frame_rate)
 
 
 def fade(audio: np.ndarray, sample_rate: int, fade_in_ms: float, fade_out_ms: float) -> np.ndarray:

@@ -183,21 +183,19 @@ def flatten(segment: np.ndarray, sample_rate: int, strength: float, keep_attack_
     ``keep_attack_seconds`` keep their natural attack.
     """
     from sfxcli.analysis import FRAME_RATE, frame_loudness_db
+    from sfxcli.dsp import frame_gain, moving_average
 
     levels = frame_loudness_db(segment, sample_rate)
     if len(levels) < 3:
         return segment
     # a slow gain (90 ms) so the ride does not modulate the recording into rumble and hiss
-    kernel = np.ones(9) / 9
-    smooth = np.convolve(np.pad(levels, 4, mode="edge"), kernel, mode="valid")
+    smooth = moving_average(levels, 9)
     loud = smooth > smooth.max() - 60
     reference = float(np.median(smooth[loud])) if loud.any() else float(smooth.max())
     gain_db = np.clip(strength * (reference - smooth), -36.0, 12.0)
     keep = int(keep_attack_seconds * FRAME_RATE)
     gain_db[:keep] = np.minimum(gain_db[:keep], 0.0)
-    centres = np.arange(len(gain_db)) + 0.5
-    gain = 10 ** (np.interp(np.arange(len(segment)) * FRAME_RATE / sample_rate, centres, gain_db) / 20)
-    return segment * gain
+    return segment * frame_gain(gain_db, len(segment), sample_rate, FRAME_RATE)
 
 
 def pitch_shift(segment: np.ndarray, semitones: np.ndarray, sample_rate: int) -> np.ndarray:
