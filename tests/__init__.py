@@ -1,0 +1,1 @@
+"""sfx test suite."""
