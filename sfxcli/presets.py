@@ -162,6 +162,19 @@ class Variation:
 
 
 @dataclass(frozen=True)
+class Generative:
+    """How generative models (the Stable Audio Open engine) are prompted and steered for this recipe."""
+
+    prompt: str = "sound effect, high quality recording"  # style words added after the label
+    negative_prompt: str = "music, speech, singing, human voice, low quality, distorted"
+    steps: int = 0  # sampling steps; 0: the model's own default (100 for 1.0, 8 for Small)
+    cfg_scale: float = 0.0  # classifier-free guidance; 0: the model's own default (7 for 1.0, 1 for Small)
+    sketch: Literal["engine", "imitation", "none"] = "engine"  # what audio-to-audio starts from
+    sketch_noise: float = 2.0  # noise put on the sketch, as a diffusion sigma (SNR 1/sigma^2)
+    control_strength: float = 1.0  # scale of a loaded controls adapter's effect
+
+
+@dataclass(frozen=True)
 class Effect:
     """One pedalboard plugin: its class name and constructor arguments."""
 
@@ -189,6 +202,7 @@ class Recipe:
     follow: float = 0.85  # how strongly the finished sound is held to the imitation's envelope
     tail_seconds: float = 0.25
     variation: Variation = Variation()
+    generative: Generative = Generative()
     source_file: str = ""
 
 
@@ -285,10 +299,9 @@ def _recipe_data(name: str, root: Path, seen: tuple[str, ...] = ()) -> tuple[dic
             raise PresetError(f"{path}: extends: recipe {parent!r} extends itself")
         base, _ = _recipe_data(parent, root, seen + (name,))
         base.pop("name", None)
-        merged_variation = {**base.get("variation", {}), **data.get("variation", {})}
+        merged = {table: {**base.get(table, {}), **data.get(table, {})} for table in ("variation", "generative")}
         data = {**base, **data}
-        if merged_variation:
-            data["variation"] = merged_variation
+        data.update({table: values for table, values in merged.items() if values})
     return data, path
 
 
@@ -308,13 +321,27 @@ def load_recipe(name: str, root: Path | None = None) -> Recipe:
     if not isinstance(variation_raw, dict):
         raise PresetError(f"{where}: variation: expected a table")
     variation = Variation(**_build(Variation, variation_raw, f"{where}: variation"))
-    kwargs = _build(Recipe, data, where, skip=("layers", "variation", "source_file"))
-    recipe = Recipe(**kwargs, layers=layers, variation=variation, source_file=str(path))
+    generative_raw = data.get("generative", {})
+    if not isinstance(generative_raw, dict):
+        raise PresetError(f"{where}: generative: expected a table")
+    generative = Generative(**_build(Generative, generative_raw, f"{where}: generative"))
+    kwargs = _build(Recipe, data, where, skip=("layers", "variation", "generative", "source_file"))
+    recipe = Recipe(**kwargs, layers=layers, variation=variation, generative=generative, source_file=str(path))
     if not 0.0 <= recipe.follow <= 1.0:
         raise PresetError(f"{where}: follow: expected 0..1, got {recipe.follow}")
+    _check_generative(generative, f"{where}: generative")
     for chain in recipe.fx:
         load_fx(chain, root)
     return recipe
+
+
+def _check_generative(generative: Generative, where: str) -> None:
+    limits = {"steps": (0, 1000), "cfg_scale": (0.0, 30.0), "sketch_noise": (0.01, 500.0),
+              "control_strength": (0.0, 4.0)}
+    for key, (low, high) in limits.items():
+        value = getattr(generative, key)
+        if not low <= value <= high:
+            raise PresetError(f"{where}: {key}: expected {low}..{high}, got {value}")
 
 
 def _names(kind: str, root: Path | None) -> list[str]:

@@ -98,10 +98,10 @@ def test_presets_cli_lists_and_shows(run_cli) -> None:  # type: ignore[no-untype
 def test_presets_readme_documents_every_key() -> None:
     from dataclasses import fields
 
-    from sfxcli.presets import LAYER_KINDS, Recipe, Variation
+    from sfxcli.presets import LAYER_KINDS, Generative, Recipe, Variation
 
     text = (Path(__file__).resolve().parent.parent / "presets" / "README.md").read_text()
-    for cls in (Recipe, Variation, *LAYER_KINDS.values()):
+    for cls in (Recipe, Variation, Generative, *LAYER_KINDS.values()):
         for f in fields(cls):
-            if f.name not in ("source_file", "layers", "variation", "kind"):
+            if f.name not in ("source_file", "layers", "variation", "generative", "kind"):
                 assert f"`{f.name}`" in text, (cls.__name__, f.name)
