@@ -23,7 +23,8 @@ from sfxcli.presets import FxChain, Recipe, all_recipes, load_fx, load_recipe, r
 from sfxcli.rank import Score, order, score
 
 MAX_VARIATIONS = 64
-ENGINE_CHOICES = ("auto", "embedded", "library")
+ENGINE_CHOICES = ("auto", "embedded", "library", "sao")
+SKETCH_MODES = ("engine", "imitation", "none")  # what the sao engine starts from; see engines/sao.py
 Progress = Callable[[str, float], None]
 
 
@@ -48,6 +49,19 @@ class GenerateRequest:
     level: LevelConfig = field(default_factory=LevelConfig)
     plot: bool = False
     seconds: float | None = None  # stretch the performance to this length; None = the imitation's
+    # the sao engine: a model spec (hub id, folder, "debug"; None = $SFX_SAO_MODEL or Stable Audio Open 1.0),
+    # an optional controls adapter, and overrides of the recipe's [generative] table
+    model: str | None = None
+    adapter: Path | None = None
+    steps: int | None = None
+    cfg_scale: float | None = None
+    sketch: str | None = None
+    sketch_noise: float | None = None
+
+    def generative_overrides(self) -> dict[str, Any]:
+        values = {"steps": self.steps, "cfg_scale": self.cfg_scale, "sketch": self.sketch,
+                  "sketch_noise": self.sketch_noise}
+        return {key: value for key, value in values.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,16 @@ def validate(request: GenerateRequest) -> None:
         raise UsageError(f"--max-seconds must be positive, got {request.max_seconds}")
     if request.seconds is not None and not 0.1 <= request.seconds <= 600:
         raise UsageError(f"seconds must be 0.1..600, got {request.seconds}")
+    if request.sketch is not None and request.sketch not in SKETCH_MODES:
+        raise UsageError(f"sketch must be one of {', '.join(SKETCH_MODES)}, got {request.sketch!r}")
+    if request.steps is not None and not 1 <= request.steps <= 1000:
+        raise UsageError(f"steps must be 1..1000, got {request.steps}")
+    if request.cfg_scale is not None and not 0 < request.cfg_scale <= 30:
+        raise UsageError(f"cfg must be above 0 and at most 30, got {request.cfg_scale}")
+    if request.sketch_noise is not None and not 0.01 <= request.sketch_noise <= 500:
+        raise UsageError(f"sketch noise must be 0.01..500, got {request.sketch_noise}")
+    if request.adapter is not None and not request.adapter.expanduser().is_file():
+        raise UsageError(f"no controls adapter file at {request.adapter}")
     if request.preset is not None and request.preset not in recipe_names():
         raise UsageError(f"no recipe named {request.preset!r}; run `sfx presets list`")
 
@@ -155,7 +179,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     target_seconds = controls.duration_seconds if request.seconds is not None else imitation.duration_seconds
     match = choose_recipe(request)
     recipe = load_recipe(match.recipe)
-    choice = _choose_engine(request, engine)
+    choice = _choose_engine(request, engine, (reference, imitation.sample_rate))
     engine = choice.engine
     follow = recipe.follow if choice.follow is None else choice.follow
     chains = [load_fx(name) for name in (choice.fx or recipe.fx if request.fx is None else request.fx)]
@@ -166,11 +190,8 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     rendered: list[tuple[int, np.ndarray, dict[str, Any], dict[str, Any], Score]] = []
     duration = target_seconds + recipe.tail_seconds
     post_config = PostConfig(level=request.level)
-    for i in range(n_candidates):
-        if stop():
-            raise CancelledError("cancelled before the results were written; nothing was saved")
-        seed = base_seed + i
-        render = engine.render(controls, recipe, seed, request.sample_rate, duration)
+    seeds = [base_seed + i for i in range(n_candidates)]
+    for i, (seed, render) in enumerate(_renders(engine, controls, recipe, seeds, request.sample_rate, duration, stop)):
         audio, post_info = finish(render.audio, request.sample_rate, chains, controls.gain, follow,
                                   target_seconds, recipe.tail_seconds, post_config,
                                   follow_smoothing=choice.follow_smoothing)
@@ -179,6 +200,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
         report(f"rendered candidate {i + 1}/{n_candidates}", 0.1 + 0.7 * (i + 1) / n_candidates)
 
     ranking = order([item[4] for item in rendered])[: request.variations]
+    batched = hasattr(engine, "render_batch")
     fx_name = safe_fx_name(request.label, recipe.name)
     results: list[Result] = []
     for rank, index in enumerate(ranking, start=1):
@@ -211,7 +233,11 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
             "parameters": {**params, "recipe": recipe_parameters(recipe),
                            "fx_chains": {c.name: [asdict(e) for e in c.effects] for c in chains}},
             "level": asdict(request.level),
-            "reproduce": reproduce_command(request, imitation, recipe.name, engine.name, seed, chains),
+            "reproduce": reproduce_command(request, imitation, recipe.name, engine.name,
+                                           base_seed if batched else seed, chains),
+            **({"reproduce_note": f"model engines generate a batch from one seed: this command remakes all "
+                                  f"{n_candidates} candidates (same device and precision) and this file is "
+                                  f"batch item {params.get('batch_index')}"} if batched else {}),
             "python": sys.version.split()[0],
         }
         written: Written = write_result(folder, match.catid, fx_name, audio, request.sample_rate, request.format, sidecar)
@@ -231,6 +257,20 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
                       engine.name)
 
 
+def _renders(engine: Engine, controls: Any, recipe: Recipe, seeds: list[int], sample_rate: int, duration: float,
+             stop: Callable[[], bool]) -> Any:
+    """(seed, render) per candidate; model engines render a batch at a time. Cancel is checked between renders."""
+    batch = getattr(engine, "render_batch", None)
+    size = getattr(engine, "max_batch", 1) if batch is not None else 1
+    for start in range(0, len(seeds), size):
+        if stop():
+            raise CancelledError("cancelled before the results were written; nothing was saved")
+        chunk = seeds[start:start + size]
+        renders = batch(controls, recipe, chunk, sample_rate, duration) if batch is not None else [
+            engine.render(controls, recipe, chunk[0], sample_rate, duration)]
+        yield from zip(chunk, renders)
+
+
 @dataclass(frozen=True)
 class EngineChoice:
     """The engine for one request and how its output is finished."""
@@ -247,8 +287,15 @@ def _synthesis(loaded: Engine | None, note: str) -> EngineChoice:
     return EngineChoice(engine, note)
 
 
-def _choose_engine(request: GenerateRequest, loaded: Engine | None) -> EngineChoice:
-    """The engine for this request: the library when asked for or when it knows the label, else synthesis."""
+def _choose_engine(request: GenerateRequest, loaded: Engine | None,
+                   imitation: tuple[np.ndarray, int] | None = None) -> EngineChoice:
+    """The engine for this request: the library when asked for or when it knows the label, else synthesis.
+
+    ``sao`` loads (or reuses) a Stable Audio Open model and sketches with the
+    engine ``auto`` would pick.
+    """
+    if request.engine == "sao":
+        return _sao_choice(request, loaded, imitation)
     if request.engine not in ("auto", "library"):
         return _synthesis(loaded, "engine embedded")
     from sfxcli.engines.library import LibraryEngine
@@ -278,6 +325,22 @@ def _choose_engine(request: GenerateRequest, loaded: Engine | None) -> EngineCho
                         note, follow=1.0, fx=("clean",), follow_smoothing=1)
 
 
+def _sao_choice(request: GenerateRequest, loaded: Engine | None,
+                imitation: tuple[np.ndarray, int] | None) -> EngineChoice:
+    from dataclasses import replace
+
+    from sfxcli.engines.sao import SaoEngine, default_model, resident_model
+
+    sketcher = _choose_engine(replace(request, engine="auto"), loaded)
+    model = resident_model(request.model or default_model(), request.adapter)
+    engine = SaoEngine(model, request.label, sketcher.engine, None, imitation, request.generative_overrides())
+    sketch = {"engine": f"sketches by the {sketcher.engine.name} engine", "imitation": "the imitation as sketch",
+              "none": "no sketch"}[request.sketch] if request.sketch else f"the recipe's sketch ({sketcher.engine.name} engine)"
+    note = f"engine sao: {model.describe()}, starting from {sketch}"
+    # generated audio carries its own space: a rumble filter only, like library recordings
+    return EngineChoice(engine, note, fx=("clean",))
+
+
 def recipe_parameters(recipe: Recipe) -> dict[str, Any]:
     """The resolved recipe as plain data, so a sidecar survives later preset edits."""
     data = asdict(recipe)
@@ -291,9 +354,19 @@ def reproduce_command(request: GenerateRequest, imitation: Imitation, recipe: st
     """The `sfx gen` line that makes this one file again, bit for bit."""
     import shlex
 
+    batch = ["-n", str(request.variations)] + (["--candidates", str(request.candidates)] if request.candidates else [])
     args = ["sfx", "gen", str(Path(imitation.path).resolve()), request.label, "--preset", recipe, "--seed", str(seed),
-            "-n", "1", "--engine", engine, "--format", request.format, "--sample-rate", str(request.sample_rate)]
-    if engine == "library":
+            *(batch if engine == "sao" else ["-n", "1"]), "--engine", engine, "--format", request.format,
+            "--sample-rate", str(request.sample_rate)]
+    if engine == "sao":
+        from sfxcli.engines.sao import default_model, parse_model_spec
+
+        args += ["--model", parse_model_spec(request.model or default_model()).location]
+        if request.adapter is not None:
+            args += ["--adapter", str(request.adapter.expanduser().resolve())]
+        for key, value in request.generative_overrides().items():
+            args += [f"--{key.replace('_', '-').replace('-scale', '')}", str(value)]
+    if engine in ("library", "sao"):  # the sao engine sketches with the library
         if request.library is not None:
             args += ["--library", str(request.library.expanduser().resolve())]
         if request.library_layers != 1:

@@ -19,7 +19,13 @@ def gen(
     subfolder: str = typer.Option("sfx", "--subfolder", help="Folder inside the project for the results."),
     preset: Optional[str] = typer.Option(None, "--preset", help="Use this recipe instead of choosing one from the label."),
     fx: Optional[str] = typer.Option(None, "--fx", help="Comma-separated FX chains instead of the recipe's own; 'none' for dry."),
-    engine: str = typer.Option("auto", "--engine", help="auto (library when it knows the label, else synthesis), library or embedded."),
+    engine: str = typer.Option("auto", "--engine", help="auto (library when it knows the label, else synthesis), library, embedded, or sao (Stable Audio Open)."),
+    model: Optional[str] = typer.Option(None, "--model", help="sao: hub id, local model folder, or 'debug' (default: $SFX_SAO_MODEL or stabilityai/stable-audio-open-1.0)."),
+    adapter: Optional[Path] = typer.Option(None, "--adapter", help="sao: a controls adapter (.safetensors) from `sfx train controls`."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="sao: sampling steps (default: the recipe's, else the model's)."),
+    cfg: Optional[float] = typer.Option(None, "--cfg", help="sao: classifier-free guidance scale."),
+    sketch: Optional[str] = typer.Option(None, "--sketch", help="sao: start from the 'engine' render (library or synthesis), the 'imitation' itself, or 'none'."),
+    sketch_noise: Optional[float] = typer.Option(None, "--sketch-noise", help="sao: how much noise covers the sketch (sigma; 0.5 keeps it close, 10 keeps little)."),
     library: Optional[Path] = typer.Option(None, "--library", help="A folder of your own recordings for the library engine (default: the built-in one)."),
     library_layers: int = typer.Option(1, "--library-layers", help="Layer this many matching recordings (1 or 2)."),
     library_pitch: str = typer.Option("varispeed", "--library-pitch", help="varispeed (sampler-style, fast) or shift (pitch only, keeps timing)."),
@@ -43,6 +49,7 @@ def gen(
         candidates=candidates, seed=seed, preset=preset, fx=chains, engine=engine, sample_rate=sample_rate,
         library=library, library_layers=library_layers, library_pitch=library_pitch,
         format=fmt.lower(), max_seconds=max_seconds, level=level, plot=plot, seconds=seconds,
+        model=model, adapter=adapter, steps=steps, cfg_scale=cfg, sketch=sketch, sketch_noise=sketch_noise,
     )
 
     from rich.console import Console

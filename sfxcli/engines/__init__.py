@@ -34,7 +34,7 @@ class Engine(Protocol):
 
 
 def engine_names() -> list[str]:
-    return ["embedded", "library"]
+    return ["embedded", "library", "sao"]
 
 
 def availability() -> dict[str, tuple[bool, str]]:
@@ -49,9 +49,12 @@ def availability() -> dict[str, tuple[bool, str]]:
                else "label matching on words and UCS synonyms only (sentence vectors missing)")
     indexing = ("your libraries get sentence vectors at `sfx library index`" if find_spec("torch") and find_spec("transformers")
                 else "install torch and transformers to give your libraries sentence vectors")
+    from sfxcli.engines.sao import availability as sao_availability
+
     return {
         "embedded": (True, "built in: numpy synthesis, runs on any CPU, no weights"),
         "library": (shipped > 0, f"{shipped} built-in recordings; {meaning}; {indexing}"),
+        "sao": sao_availability(),
     }
 
 
@@ -60,6 +63,6 @@ def get_engine(name: str) -> Engine:
         from sfxcli.engines.embedded import EmbeddedEngine
 
         return EmbeddedEngine()
-    if name == "library":
-        raise EngineUnavailableError("the library engine is built per request from a library and a label")
+    if name in ("library", "sao"):
+        raise EngineUnavailableError(f"the {name} engine is built per request")
     raise EngineUnavailableError(f"unknown engine {name!r}; available: {', '.join(engine_names())}")
