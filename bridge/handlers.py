@@ -27,6 +27,8 @@ class BridgeState:
     project: Path
     engine: str
     max_queue: int = 32
+    model: str | None = None  # the sao model the worker holds
+    adapter: Path | None = None
     token: str | None = None
     device: str = "starting"
     worker_state: str = "starting"
@@ -79,6 +81,8 @@ def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) ->
             sample_rate=options.get("sample_rate", 48000), library=Path(library) if library else None,
             library_layers=options.get("library_layers", 1), library_pitch=options.get("library_pitch", "varispeed"),
             format=str(options.get("format", "wav")).lower(), seconds=options.get("seconds"),
+            model=state.model, adapter=state.adapter, steps=options.get("steps"), cfg_scale=options.get("cfg"),
+            sketch=options.get("sketch"), sketch_noise=options.get("sketch_noise"),
             level=level_config(options.get("peak"), options.get("lufs")), fx=fx_option(options.get("fx")),
         )
         validate(job_request)

@@ -33,7 +33,7 @@ GENERATE_OPTIONS: dict[str, tuple[type, str]] = {
     "candidates": (int, "render this many, keep the best"),
     "seed": (int, "bit-identical output"),
     "preset": (str, "recipe name"),
-    "engine": (str, "auto, library or embedded (default: the server's --engine)"),
+    "engine": (str, "auto, library, embedded or sao (default: the server's --engine)"),
     "library": (str, "absolute path of a folder of recordings for the library engine"),
     "library_layers": (int, "1 or 2 recordings layered"),
     "library_pitch": (str, "varispeed or shift"),
@@ -44,6 +44,10 @@ GENERATE_OPTIONS: dict[str, tuple[type, str]] = {
     "lufs": (float, "loudness target, LUFS"),
     "fx": (str, "comma-separated FX chains, or none"),
     "seconds": (float, "spread the performance over this many seconds"),
+    "steps": (int, "sao: sampling steps"),
+    "cfg": (float, "sao: classifier-free guidance scale"),
+    "sketch": (str, "sao: engine, imitation or none"),
+    "sketch_noise": (float, "sao: noise over the sketch (sigma)"),
 }
 
 

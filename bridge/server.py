@@ -37,6 +37,8 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 9001
     engine: str = "embedded"
+    model: str | None = None  # sao: hub id, folder or "debug"; None = the default model
+    adapter: Path | None = None  # sao: a controls adapter
     max_queue: int = 32
     reply_host: str | None = None
     reply_port: int | None = None
@@ -52,11 +54,11 @@ def encode(address: str, arguments: list[Any]) -> bytes:
 
 
 class _Worker:
-    def __init__(self, engine: str) -> None:
+    def __init__(self, config: WorkerConfig) -> None:
         context = multiprocessing.get_context("spawn")
         self.cancel_key = context.Value("q", -1)
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=run, args=(child, WorkerConfig(engine), self.cancel_key),
+        self.process = context.Process(target=run, args=(child, config, self.cancel_key),
                                        name="sfx-worker", daemon=True)
         self.process.start()
         child.close()
@@ -84,7 +86,7 @@ class Server:
                               "is another sfx serve running? pick another --port") from None
         self.port = self.sock.getsockname()[1]
         self.state = BridgeState(project=config.project.resolve(), engine=config.engine, max_queue=config.max_queue,
-                                 token=config.token)
+                                 token=config.token, model=config.model, adapter=config.adapter)
         self.worker: _Worker | None = None
         self.stopping = False
         self.announced = False
@@ -127,7 +129,7 @@ class Server:
         if len(self.restarts) > 5:
             raise BridgeError("the worker keeps crashing (6 starts in 30 s); stopping",
                               "run `sfx doctor`, then `sfx serve --debug`")
-        self.worker = _Worker(self.state.engine)
+        self.worker = _Worker(WorkerConfig(self.state.engine, self.config.model, self.config.adapter))
         self.state.worker_state = "starting"
         self.state.worker_pid = self.worker.process.pid or 0
 

@@ -16,25 +16,20 @@ import os
 import signal
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 
 @dataclass(frozen=True)
 class WorkerConfig:
     engine: str = "embedded"
+    model: str | None = None  # sao: hub id, folder or "debug"; None = the default model
+    adapter: Path | None = None
 
 
 def device_for(engine: str) -> str:
-    """Where the engine runs: model engines take CUDA when torch sees it."""
-    if engine in ("embedded", "library", "auto"):
-        return "cpu (synthesis and library playback need no GPU)"
-    import importlib.util
-
-    if importlib.util.find_spec("torch") is None:
-        return "cpu (torch not installed)"
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu (no CUDA device)"
+    """Where the engine runs, for engines that hold no model."""
+    return "cpu (synthesis and library playback need no GPU)"
 
 
 def run(conn: Connection, config: WorkerConfig, cancel_key: Any) -> None:
@@ -55,10 +50,16 @@ def run(conn: Connection, config: WorkerConfig, cancel_key: Any) -> None:
                 open_library()  # index the built-in library once, before the first request
             except LibraryError:
                 pass  # each request says why; auto requests fall back to synthesis
+        device = device_for(config.engine)
+        if config.engine == "sao":  # load the model once, before the first request
+            from sfxcli.engines.sao import default_model, resident_model
+
+            loaded = resident_model(config.model or default_model(), config.adapter)
+            device = f"{loaded.device} ({loaded.dtype}, {loaded.source}, loaded in {loaded.load_seconds:.1f} s)"
     except SfxError as error:
-        conn.send(("fatal", error.message))
+        conn.send(("fatal", error.message + (f" ({error.hint})" if error.hint else "")))
         return
-    conn.send(("ready", config.engine, device_for(config.engine), os.getpid()))
+    conn.send(("ready", config.engine, device, os.getpid()))
     while True:
         try:
             message = conn.recv()

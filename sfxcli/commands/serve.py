@@ -12,7 +12,9 @@ def serve(
     project: Path = typer.Option(Path("."), "--project", "-p", help="Default project folder for results."),
     port: int = typer.Option(9001, "--port", help="UDP port to listen on (0 picks a free one)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; non-loopback needs --allow-remote and --token."),
-    engine: str = typer.Option("auto", "--engine", help="Default engine (auto, library or embedded); requests may ask for another."),
+    engine: str = typer.Option("auto", "--engine", help="Default engine (auto, library, embedded or sao); requests may ask for another."),
+    model: Optional[str] = typer.Option(None, "--model", help="sao: hub id, local model folder or 'debug', loaded once (default: $SFX_SAO_MODEL or stabilityai/stable-audio-open-1.0)."),
+    adapter: Optional[Path] = typer.Option(None, "--adapter", help="sao: a controls adapter (.safetensors) from `sfx train controls`."),
     max_queue: int = typer.Option(32, "--max-queue", help="Queued jobs before new requests get a busy error."),
     reply_host: Optional[str] = typer.Option(None, "--reply-host", help="Send replies here instead of to the sender."),
     reply_port: Optional[int] = typer.Option(None, "--reply-port", help="Send replies to this port (and announce startup there)."),
@@ -30,6 +32,9 @@ def serve(
         raise UsageError("ports must be 1..65535 (or 0 for --port to pick one)")
     if max_queue < 1:
         raise UsageError(f"--max-queue must be at least 1, got {max_queue}")
+    if adapter is not None and not adapter.expanduser().is_file():
+        raise UsageError(f"no controls adapter file at {adapter}")
     config = ServerConfig(project=project.expanduser(), host=host, port=port, engine=engine, max_queue=max_queue,
+                          model=model, adapter=adapter.expanduser().resolve() if adapter else None,
                           reply_host=reply_host, reply_port=reply_port, token=token, allow_remote=allow_remote)
     Server(config).serve_forever()
