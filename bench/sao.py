@@ -8,10 +8,15 @@
   `sfx serve` holds it;
 - sampling alone: the model call for the same batch, and its real-time factor
   (seconds of audio made per second of wall time, all variations counted);
-- on CUDA: peak GPU memory during sampling.
+- on CUDA: peak GPU memory during sampling;
+- with --follow: over the shared real imitations, for each sketch mode, the
+  median loudness r and onset F1 of the model's raw output and of the
+  finished file (after the envelope follow). With real weights on a GPU this
+  is how the sketch modes and noise levels are compared; with the debug
+  model the raw figures only show what a random network keeps of its sketch.
 
     python bench/sao.py                                   # debug model on this machine's device
-    python bench/sao.py --model stabilityai/stable-audio-open-1.0 --steps 100
+    python bench/sao.py --model stabilityai/stable-audio-open-1.0 --steps 100 --follow
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO  # noqa: E402
+from _common import REPO, imitation_files, label_for  # noqa: E402
 
 
 def main() -> None:
@@ -33,6 +38,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="sampling steps (default: the model's)")
     parser.add_argument("--variations", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--follow", action="store_true", help="adherence per sketch mode on the real imitations")
+    parser.add_argument("--sketch-noise", type=float, default=None)
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -81,6 +88,42 @@ def main() -> None:
         print(f"peak GPU memory while sampling: {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
     else:
         print(f"device {model.device}: no GPU memory figure")
+    if args.follow:
+        follow(args)
+
+
+def follow(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from sfxcli.analysis import analyse, controls_from_curves
+    from sfxcli.audio import read_imitation
+    from sfxcli.pipeline import GenerateRequest, _choose_engine, generate
+    from sfxcli.presets import load_recipe
+    from sfxcli.rank import score
+
+    files = imitation_files()
+    print(f"adherence on {len(files)} real imitations, 1 variation each (median loudness r / onset F1):")
+    with tempfile.TemporaryDirectory() as project:
+        for mode in ("engine", "imitation", "none"):
+            raw_r, raw_f1, done_r, done_f1 = [], [], [], []
+            for path in files:
+                request = GenerateRequest(imitation=path, label=label_for(path), project=Path(project), engine="sao",
+                                          model=args.model, steps=args.steps, sketch=mode,
+                                          sketch_noise=args.sketch_noise, variations=1, seed=1)
+                result = generate(request)
+                done_r.append(result.results[0].score.loudness_r)
+                done_f1.append(result.results[0].score.onset_f1)
+                imitation = read_imitation(path)
+                curves = analyse(imitation.samples, imitation.sample_rate)
+                engine = _choose_engine(request, None, (imitation.samples, imitation.sample_rate)).engine
+                recipe = load_recipe(result.recipe)
+                raw = engine.render_batch(controls_from_curves(curves), recipe, [1], 48000,
+                                          imitation.duration_seconds + recipe.tail_seconds)[0].audio
+                raw_score = score(imitation.samples, imitation.sample_rate, curves.onsets_seconds, raw, 48000)
+                raw_r.append(raw_score.loudness_r)
+                raw_f1.append(raw_score.onset_f1)
+            print(f"  sketch {mode:9s}: raw model output r {np.median(raw_r):.3f} F1 {np.median(raw_f1):.3f}; "
+                  f"finished r {np.median(done_r):.3f} F1 {np.median(done_f1):.3f}")
 
 
 if __name__ == "__main__":

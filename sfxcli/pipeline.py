@@ -191,7 +191,8 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     duration = target_seconds + recipe.tail_seconds
     post_config = PostConfig(level=request.level)
     seeds = [base_seed + i for i in range(n_candidates)]
-    for i, (seed, render) in enumerate(_renders(engine, controls, recipe, seeds, request.sample_rate, duration, stop)):
+    for i, (seed, render) in enumerate(_renders(engine, controls, recipe, seeds, request.sample_rate, duration, stop,
+                                                report)):
         audio, post_info = finish(render.audio, request.sample_rate, chains, controls.gain, follow,
                                   target_seconds, recipe.tail_seconds, post_config,
                                   follow_smoothing=choice.follow_smoothing)
@@ -258,16 +259,28 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
 
 
 def _renders(engine: Engine, controls: Any, recipe: Recipe, seeds: list[int], sample_rate: int, duration: float,
-             stop: Callable[[], bool]) -> Any:
-    """(seed, render) per candidate; model engines render a batch at a time. Cancel is checked between renders."""
+             stop: Callable[[], bool], report: Progress) -> Any:
+    """(seed, render) per candidate; model engines render a batch at a time.
+
+    Cancel is checked between renders and, for model engines, after every
+    sampling step, which also reports progress.
+    """
     batch = getattr(engine, "render_batch", None)
     size = getattr(engine, "max_batch", 1) if batch is not None else 1
     for start in range(0, len(seeds), size):
         if stop():
             raise CancelledError("cancelled before the results were written; nothing was saved")
         chunk = seeds[start:start + size]
-        renders = batch(controls, recipe, chunk, sample_rate, duration) if batch is not None else [
-            engine.render(controls, recipe, chunk[0], sample_rate, duration)]
+        if batch is None:
+            renders = [engine.render(controls, recipe, chunk[0], sample_rate, duration)]
+        else:
+            def step(done: int, steps: int, start: int = start, count: int = len(chunk)) -> None:
+                if stop():
+                    raise CancelledError("cancelled before the results were written; nothing was saved")
+                fraction = (start + count * done / steps) / len(seeds)
+                report(f"sampling step {done}/{steps} of candidates {start + 1}-{start + count}", 0.1 + 0.7 * fraction)
+
+            renders = batch(controls, recipe, chunk, sample_rate, duration, on_step=step)
         yield from zip(chunk, renders)
 
 

@@ -418,3 +418,63 @@ def test_doctor_says_whether_sao_can_run(tmp_path: Path, debug_folder: Path) -> 
     present = sfx("doctor", "--json", env={"SFX_SAO_MODEL": str(debug_folder)})
     sao = json.loads(present.stdout)["engines"]["sao"]
     assert sao["usable"] is True and str(debug_folder) in sao["why"] and "cpu" in sao["why"]
+
+
+class _RecordingHub(http.server.BaseHTTPRequestHandler):
+    seen: list[str] = []
+
+    def _answer(self) -> None:
+        _RecordingHub.seen.append(f"{self.command} {self.path}")
+        self.send_response(503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_HEAD = do_GET = do_POST = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_debug_model_never_calls_the_hub(tmp_path: Path, take: Path) -> None:
+    """Even with offline mode off, the debug model's text conditioning and loading touch no hub."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RecordingHub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = sfx("gen", str(take), "rain", "--engine", "sao", "--model", "debug", "--steps", "2", "-n", "1",
+                     "-p", str(tmp_path), env={"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0",
+                                              "HF_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}",
+                                              "HF_HOME": str(tmp_path / "hf")})
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    assert _RecordingHub.seen == []
+
+
+def test_sampling_reports_steps_and_can_be_cancelled_mid_batch(tmp_path: Path, take: Path) -> None:
+    from sfxcli.errors import CancelledError
+    from sfxcli.pipeline import GenerateRequest, generate
+
+    request = GenerateRequest(imitation=take, label="wind", project=tmp_path, engine="sao", model="debug", steps=5,
+                              variations=2, seed=1)
+    seen: list[str] = []
+    generate(request, lambda message, fraction: seen.append(message))
+    steps = [m for m in seen if m.startswith("sampling step")]
+    assert steps[0] == "sampling step 1/5 of candidates 1-2" and steps[-1] == "sampling step 5/5 of candidates 1-2"
+    written = sorted(tmp_path.rglob("*.wav"))
+    polls: list[int] = []
+
+    def cancel_after_two_steps() -> bool:
+        polls.append(1)
+        return len(polls) > 3  # one check before the batch, then one per step
+
+    with pytest.raises(CancelledError):
+        generate(request, cancelled=cancel_after_two_steps)
+    assert len(polls) == 4 and sorted(tmp_path.rglob("*.wav")) == written  # stopped mid-sampling, nothing written
+
+
+def test_takes_longer_than_the_model_window_are_refused(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    long_take = tmp_path / "long.wav"
+    sf.write(long_take, hum(13.0), 16000)
+    code, out, err = run_cli("gen", str(long_take), "wind", "--engine", "sao", "--model", "debug", "-p", str(tmp_path))
+    assert code == EngineUnavailableError.exit_code and out == ""
+    assert "generates at most 11.9 s; this request needs" in err and not (tmp_path / "sfx").exists()

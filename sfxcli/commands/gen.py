@@ -57,14 +57,24 @@ def gen(
     console = Console(stderr=True, quiet=quiet, highlight=False)
     announced: set[str] = set()
 
+    # model engines report every sampling step: a transient status line on a terminal, nothing in logs
+    status = console.status("", spinner="dots") if console.is_terminal and not quiet else None
+
     def progress(message: str, fraction: float) -> None:
-        if message.startswith("rendered"):
+        if message.startswith(("rendered", "sampling")):
+            if status is not None and message.startswith("sampling"):
+                status.update(message)
+                status.start()
             return
         if message not in announced:
             announced.add(message)
             console.print(message)
 
-    result = generate(request, progress)
+    try:
+        result = generate(request, progress)
+    finally:
+        if status is not None:
+            status.stop()
     if result.fallback:
         console.print("[yellow]note:[/] the label did not match a recipe; results use the general-purpose recipe")
     if as_json:

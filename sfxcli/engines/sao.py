@@ -34,7 +34,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -337,7 +337,8 @@ def read_state_dict(path: Path) -> dict[str, Any]:
     except Exception as error:  # noqa: BLE001 - safetensors, pickle and zip each raise their own types
         raise EngineUnavailableError(f"checkpoint {path} is damaged or not a model checkpoint: {_first_line(error)}",
                                      "download it again") from None
-    if state and all(key.startswith("diffusion.") for key in state if not key.startswith("diffusion_ema.")):
+    if any(key.startswith("diffusion.") for key in state) and not any(key.startswith("model.") for key in state):
+        # a stable-audio-tools training checkpoint: the model sits under "diffusion." beside EMA and loss state
         state = {key[len("diffusion."):]: value for key, value in state.items() if key.startswith("diffusion.")}
     return state
 
@@ -513,11 +514,13 @@ def window_samples(loaded: LoadedModel, seconds: float) -> int:
 
 def generate(loaded: LoadedModel, prompt: str, negative_prompt: str, seconds: float, batch: int, seed: int,
              settings: dict[str, Any], sketch: np.ndarray | None = None, sketch_noise: float = 2.0,
-             curves: np.ndarray | None = None, control_strength: float = 1.0) -> np.ndarray:
+             curves: np.ndarray | None = None, control_strength: float = 1.0,
+             on_step: Callable[[int, int], None] | None = None) -> np.ndarray:
     """A batch of generations, (batch, samples) mono float64 at the model's rate.
 
     ``sketch``: mono audio at the model's rate to start from (audio-to-audio);
-    ``curves``: (controls, latent frames) for a loaded controls adapter.
+    ``curves``: (controls, latent frames) for a loaded controls adapter;
+    ``on_step(step, steps)`` after every sampling step (it may raise to stop).
     """
     import torch
     from stable_audio_tools.inference.generation import generate_diffusion_cond
@@ -539,6 +542,9 @@ def generate(loaded: LoadedModel, prompt: str, negative_prompt: str, seconds: fl
         kwargs["init_noise_level"] = init_noise_level(loaded, sketch_noise)
         if "sigma_min" in kwargs:  # the schedule must run downwards from the sketch's noise
             kwargs["sigma_min"] = min(kwargs["sigma_min"], 0.5 * kwargs["init_noise_level"])
+    if on_step is not None:
+        steps = int(settings["steps"])
+        kwargs["callback"] = lambda info: on_step(min(int(info.get("i", 0)) + 1, steps), steps)
     injection = loaded.injection
     if injection is not None and curves is not None:
         injection.strength = control_strength
@@ -597,7 +603,7 @@ class SaoEngine:
         return (audio / peak * 0.5 if peak > 0 else audio), description
 
     def render_batch(self, controls: Controls, recipe: Recipe, seeds: list[int], sample_rate: int,
-                     duration_seconds: float) -> list[Render]:
+                     duration_seconds: float, on_step: Callable[[int, int], None] | None = None) -> list[Render]:
         from sfxcli.engines.controls import control_features
 
         from dataclasses import replace
@@ -613,7 +619,7 @@ class SaoEngine:
             curves = control_features(controls, samples // loaded.downsampling,
                                       loaded.sample_rate / loaded.downsampling, loaded.adapter_median)
         audio = generate(loaded, prompt, generative.negative_prompt, duration_seconds, len(seeds), seeds[0], settings,
-                         sketch, generative.sketch_noise, curves, generative.control_strength)
+                         sketch, generative.sketch_noise, curves, generative.control_strength, on_step)
         params = {
             "model": loaded.source.location, "device": loaded.device, "dtype": loaded.dtype,
             "prompt": prompt, "negative_prompt": generative.negative_prompt,
