@@ -19,12 +19,11 @@ from sfxcli.errors import CancelledError, EngineUnavailableError, LibraryError, 
 from sfxcli.labels import LabelMatch, match_label
 from sfxcli.output import FORMATS, Written, output_folder, safe_fx_name, write_result
 from sfxcli.post import LevelConfig, PostConfig, finish
-from sfxcli.presets import FxChain, Recipe, all_recipes, load_fx, load_recipe, recipe_names
+from sfxcli.presets import SKETCH_MODES, FxChain, Recipe, all_recipes, load_fx, load_recipe, recipe_names
 from sfxcli.rank import Score, order, score
 
 MAX_VARIATIONS = 64
 ENGINE_CHOICES = ("auto", "embedded", "library", "sao")
-SKETCH_MODES = ("engine", "imitation", "none")  # what the sao engine starts from; see engines/sao.py
 Progress = Callable[[str, float], None]
 
 

@@ -18,6 +18,8 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 from sfxcli.errors import PresetError
 
 Source = Literal["none", "level", "pitch", "brightness"]
+SketchMode = Literal["engine", "imitation", "none"]  # what a generative model's audio-to-audio starts from
+SKETCH_MODES: tuple[str, ...] = get_args(SketchMode)
 SOURCES = get_args(Source)
 
 
@@ -169,7 +171,7 @@ class Generative:
     negative_prompt: str = "music, speech, singing, human voice, low quality, distorted"
     steps: int = 0  # sampling steps; 0: the model's own default (100 for 1.0, 8 for Small)
     cfg_scale: float = 0.0  # classifier-free guidance; 0: the model's own default (7 for 1.0, 1 for Small)
-    sketch: Literal["engine", "imitation", "none"] = "engine"  # what audio-to-audio starts from
+    sketch: SketchMode = "engine"  # what audio-to-audio starts from
     sketch_noise: float = 2.0  # noise put on the sketch, as a diffusion sigma (SNR 1/sigma^2)
     control_strength: float = 1.0  # scale of a loaded controls adapter's effect
 

