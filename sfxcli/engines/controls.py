@@ -67,7 +67,6 @@ class AdapterInfo:
 
 def new_adapter(latent_dim: int, controls: tuple[str, ...] = CONTROL_NAMES) -> "torch.nn.Module":
     """A zero-initialised adapter: it changes nothing until trained."""
-    import torch
     from torch import nn
 
     class ControlAdapter(nn.Module):
