@@ -474,7 +474,7 @@ def test_sampling_reports_steps_and_can_be_cancelled_mid_batch(tmp_path: Path, t
 
 def test_takes_longer_than_the_model_window_are_refused(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     long_take = tmp_path / "long.wav"
-    sf.write(long_take, hum(13.0), 16000)
+    sf.write(long_take, hum(48.0), 16000)
     code, out, err = run_cli("gen", str(long_take), "wind", "--engine", "sao", "--model", "debug", "-p", str(tmp_path))
     assert code == EngineUnavailableError.exit_code and out == ""
-    assert "generates at most 11.9 s; this request needs" in err and not (tmp_path / "sfx").exists()
+    assert "generates at most 47.6 s; this request needs" in err and not (tmp_path / "sfx").exists()

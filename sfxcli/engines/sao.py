@@ -91,7 +91,7 @@ def debug_config() -> dict[str, Any]:
     """A tiny model shaped like Stable Audio Open 1.0 (same classes, a few hundred kB of weights)."""
     return {
         "model_type": "diffusion_cond",
-        "sample_size": 65536 * 8,
+        "sample_size": 2097152,  # 47.6 s, as Stable Audio Open 1.0
         "sample_rate": 44100,
         "audio_channels": 2,
         "sfx": {"steps": 8, "cfg_scale": 3.0},  # sampler defaults for this model (stable-audio-tools ignores the key)
