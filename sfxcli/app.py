@@ -12,7 +12,7 @@ import sys
 import typer
 
 from sfxcli import __version__
-from sfxcli.commands import doctor, gen, library, presets, send, serve
+from sfxcli.commands import doctor, gen, library, presets, search, send, serve, train
 
 app = typer.Typer(
     name="sfx",
@@ -26,8 +26,10 @@ app.command("gen")(gen.gen)
 app.command("serve")(serve.serve)
 app.command("send")(send.send)
 app.command("doctor")(doctor.doctor)
+app.command("search")(search.search)
 app.add_typer(presets.app, name="presets")
 app.add_typer(library.app, name="library")
+app.add_typer(train.app, name="train")
 
 
 def _version(value: bool) -> None:

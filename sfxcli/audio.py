@@ -212,3 +212,33 @@ def read_imitation(path: str | Path, max_seconds: float = DEFAULT_MAX_SECONDS) -
         path=str(file),
         sha256=hashlib.sha256(raw).hexdigest(),
     )
+
+
+def read_sound(path: str | Path) -> tuple[np.ndarray, int]:
+    """A library or training sound as mono float64, read leniently.
+
+    Unlike takes, sounds from libraries are often slightly off-spec (a WAV
+    header promising more frames than the file holds, a 40 ms click): what
+    decodes is used. Unreadable, empty, silent or non-finite files are refused.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    try:
+        data, rate = sf.read(str(path), dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError):
+        try:
+            from pedalboard.io import AudioFile
+
+            with AudioFile(str(path)) as handle:
+                data, rate = handle.read(handle.frames).T.astype(np.float64), int(handle.samplerate)
+        except (ValueError, RuntimeError, OSError):
+            raise NotAudioError(f"cannot decode {path}") from None
+    if data.size == 0:
+        raise EmptyAudioError(f"{path} holds no samples")
+    mono = data.mean(axis=1)
+    if not np.all(np.isfinite(mono)):
+        raise NonFiniteAudioError(f"{path} holds NaN or infinite samples")
+    if peak_dbfs(mono) < SILENCE_DBFS:
+        raise SilentAudioError(f"{path} is silent")
+    return mono, int(rate)

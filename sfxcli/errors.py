@@ -126,3 +126,15 @@ class CancelledError(SfxError):
 
     exit_code = 60
     default_hint = ""
+
+
+class TrainingError(SfxError):
+    """Training cannot go on: diverging loss, a run folder in the way, a checkpoint that does not fit."""
+
+    exit_code = 80
+
+
+class DataError(TrainingError):
+    """A dataset, manifest or row that cannot be used for training."""
+
+    exit_code = 81

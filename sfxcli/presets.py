@@ -418,3 +418,20 @@ def make_plugin(effect: Effect, where: str = "effect") -> Any:
         return cls(**dict(effect.params))
     except (TypeError, ValueError) as error:
         raise PresetError(f"{where}: {effect.type}: {error}") from None
+
+
+def from_table(cls: type, data: Any, where: str) -> Any:
+    """A frozen config dataclass from a TOML table: unknown keys and wrong types are refused, naming ``where``."""
+    if not isinstance(data, dict):
+        raise PresetError(f"{where}: expected a table")
+    return cls(**_build(cls, data, where))
+
+
+def training_preset(kind: str, name: str, root: Path | None = None) -> tuple[dict[str, Any], Path]:
+    """``presets/training/<kind>-<name>.toml`` as a dict, for ``sfx train``."""
+    path = (root or presets_root()) / "training" / f"{kind}-{name}.toml"
+    if not path.is_file():
+        available = sorted(p.stem.split("-", 1)[1] for p in path.parent.glob(f"{kind}-*.toml"))
+        raise PresetError(f"no {kind} training preset named {name!r} (looked for {path})",
+                          f"available: {', '.join(available) or 'none'}")
+    return _read_toml(path), path

@@ -98,10 +98,15 @@ def vocabulary() -> tuple[dict[str, int], np.ndarray]:
 
 def label_vector(label: str) -> np.ndarray | None:
     """The label's vector: the model's when loaded in this process, else the mean of its known words."""
-    from sfxcli.labels import fold
-
     if _LOADED:
         return _LOADED[0].encode([label])[0]
+    return word_vector(label)
+
+
+def word_vector(label: str) -> np.ndarray | None:
+    """The normalised mean of the shipped vectors of the label's known words; None when it has none."""
+    from sfxcli.labels import fold
+
     index, vectors = vocabulary()
     rows = [index[w] for w in fold(label).split() if w in index]
     if not rows:

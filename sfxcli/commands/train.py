@@ -1,0 +1,70 @@
+"""``sfx train``: retrain sfx's models on your own sounds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="Train sfx's models on your own sounds.", no_args_is_help=True)
+
+
+@app.command("contrastive")
+def contrastive(
+    data: Optional[Path] = typer.Option(None, "--data", help="A manifest CSV (label, sound[, imitation]; paths relative to it)."),
+    vimsketch: Optional[Path] = typer.Option(None, "--vimsketch", help="A VimSketch folder (references/, vocal_imitations/)."),
+    run: Path = typer.Option(Path("runs/contrastive"), "--run", help="Run folder: checkpoints, logs, the trained model."),
+    preset: str = typer.Option("default", "--preset", help="Training preset: presets/training/contrastive-NAME.toml."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Override the preset's step count."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Override the preset's seed."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --run from its last checkpoint."),
+    stop_at: Optional[int] = typer.Option(None, "--stop-at", help="Pause after this step (state saved; continue with --resume)."),
+    wandb: bool = typer.Option(False, "--wandb", help="Also log to Weights & Biases (local CSV logs are always written)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON report on stdout."),
+) -> None:
+    """Train the imitation + label -> sound embedding model (fusion and projections; encoders frozen)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from sfxcli.errors import UsageError
+    from training.contrastive import load_run_config, prepare, train
+    from training.data import read_manifest, read_vimsketch
+
+    if (data is None) == (vimsketch is None):
+        raise UsageError("give exactly one of --data MANIFEST.csv or --vimsketch FOLDER")
+    overrides = {k: v for k, v in (("steps", steps), ("seed", seed)) if v is not None}
+    config = load_run_config(preset, overrides)
+    examples = read_manifest(data) if data is not None else read_vimsketch(vimsketch)  # type: ignore[arg-type]
+    console = Console(stderr=True, highlight=False)
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("encoding", total=1.0)
+        prepared = prepare(examples, config, lambda message, fraction: bar.update(task, description=message, completed=fraction))
+    console.print(f"{len(prepared.labels)} sounds, {sum(len(t) for t in prepared.takes)} takes "
+                  f"({sum(prepared.real_takes)} real imitations)" + (f"; skipped {len(prepared.skipped)}" if prepared.skipped else ""))
+    for line in prepared.skipped[:10]:
+        console.print(f"  [yellow]skipped[/] {line}")
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("training", total=1.0)
+
+        def report(message: str, fraction: float) -> None:
+            if message.startswith("step") and "not finite" in message:
+                console.print(f"[yellow]{message}[/]")
+            bar.update(task, description=message, completed=fraction)
+
+        result = train(prepared, config, run, resume=resume, report=report, wandb=wandb, stop_at=stop_at)
+    summary = {"run": str(run.resolve()), "model": str(result.model_path.resolve()), "steps": result.steps,
+               "final_loss": round(result.final_loss, 4), "rollbacks": result.rollbacks,
+               "seconds": round(result.seconds, 1), "evaluation": result.evaluation}
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    evaluation = result.evaluation
+    if evaluation:
+        console.print(f"held-out sounds: MRR fused {evaluation['fused_mrr']:.3f}, imitation only "
+                      f"{evaluation['imitation_mrr']:.3f}, label only {evaluation['label_mrr']:.3f} "
+                      f"(random {evaluation['random_mrr']:.3f}); recall@1/5/10 fused {evaluation['fused_r1']:.2f}/"
+                      f"{evaluation['fused_r5']:.2f}/{evaluation['fused_r10']:.2f}")
+    typer.echo(str(result.model_path))

@@ -1,0 +1,286 @@
+"""The contrastive model: data, training, its guards, its numpy twin, and what it powers (ranking, search)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sfxcli.errors import DataError, TrainingError
+from tests.conftest import REPO, SHARED, hum
+
+SFX = SHARED / "sfx"
+
+
+def real_sounds(n: int, seed: int = 0) -> list[tuple[str, Path]]:
+    rows = list(csv.DictReader(open(SFX / "manifest.csv")))
+    rng = np.random.default_rng(seed)
+    picked = [rows[i] for i in rng.permutation(len(rows))]
+    return [(row["label"], SFX / row["path"]) for row in picked if row["path"].endswith((".ogg", ".flac"))][:n]
+
+
+def write_manifest(folder: Path, rows: list[tuple[str, ...]], header: tuple[str, ...] = ("label", "sound")) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "manifest.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def quick_config(**train: Any) -> Any:
+    from training.contrastive import load_run_config
+
+    return load_run_config("quick", {"workers": 1, "synthetic_per_sound": 1, "augmented_per_take": 1,
+                                     "eval_every": 10, "checkpoint_every": 10, "holdout": 0.25, **train})
+
+
+@pytest.fixture(scope="module")
+def prepared() -> Any:
+    from training.contrastive import prepare
+    from training.data import Example
+
+    examples = [Example(label, path) for label, path in real_sounds(24)]
+    return prepare(examples, quick_config())
+
+
+def test_shapes_and_loss_on_a_tiny_batch() -> None:
+    import torch
+
+    from training.model import ContrastiveModel, ModelConfig, pad_frames
+
+    torch.manual_seed(0)
+    model = ContrastiveModel(ModelConfig(width=32, heads=2, embed_dim=16))
+    frames, mask = pad_frames([np.random.rand(n, 21).astype(np.float32) for n in (5, 9, 1)] + [None])
+    text = torch.randn(4, 384)
+    has_text = torch.tensor([True, False, True, True])
+    queries = model.encode_query(text, has_text, frames, mask)
+    sounds = model.encode_sound(torch.randn(4, 224))
+    assert queries.shape == sounds.shape == (4, 16)
+    assert torch.allclose(queries.norm(dim=1), torch.ones(4)) and torch.allclose(sounds.norm(dim=1), torch.ones(4))
+    assert mask.tolist()[3] == [False] * 9  # the row without an imitation
+    random_loss = model.loss(queries, sounds).item()
+    assert np.isfinite(random_loss) and random_loss > 0
+    assert model.loss(sounds, sounds).item() < min(random_loss, 0.1)  # identical pairs cost (almost) nothing
+
+
+def test_numpy_forward_is_the_torch_forward(tmp_path: Path) -> None:
+    import torch
+
+    from sfxcli.similarity import load
+    from training.contrastive import RunConfig, save_model
+    from training.model import ContrastiveModel, ModelConfig, pad_frames
+
+    torch.manual_seed(1)
+    config = ModelConfig(width=32, heads=4, embed_dim=16)
+    model = ContrastiveModel(config).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.1)
+        model.imitation_mean.normal_()
+        model.sound_std.uniform_(0.5, 2.0)
+    save_model(model, RunConfig(model=config), tmp_path / "model.safetensors")
+    twin = load(tmp_path / "model.safetensors")
+    rng = np.random.default_rng(0)
+    text = rng.standard_normal((2, 384)).astype(np.float32)
+    takes = [rng.standard_normal((n, 21)).astype(np.float32) for n in (12, 30)]
+    sounds = rng.standard_normal((5, 224)).astype(np.float32)
+    frames, mask = pad_frames(takes)
+    with torch.no_grad():
+        fused = model.encode_query(torch.from_numpy(text), torch.tensor([True, False]), frames, mask).numpy()
+        label_only = model.encode_query(torch.from_numpy(text), torch.tensor([True, True]), frames,
+                                        torch.zeros_like(mask)).numpy()
+        embedded = model.encode_sound(torch.from_numpy(sounds)).numpy()
+    assert np.allclose(fused[0], twin.query(text[0], takes[0]), atol=1e-5)
+    assert np.allclose(fused[1], twin.query(None, takes[1]), atol=1e-5)
+    assert np.allclose(label_only[0], twin.query(text[0], None), atol=1e-5)
+    assert np.allclose(embedded, twin.sounds(sounds), atol=1e-5)
+
+
+def test_mel_filters_are_librosas() -> None:
+    from librosa.filters import mel
+
+    from sfxcli.features import FINE_BANDS, N_FFT, RATE, mel_filters
+
+    assert np.allclose(mel_filters(FINE_BANDS), mel(sr=RATE, n_fft=N_FFT, n_mels=FINE_BANDS, fmin=30.0, fmax=RATE / 2))
+
+
+def test_training_steps_on_real_files_lower_the_loss(prepared: Any, tmp_path: Path) -> None:
+    from training.contrastive import train
+
+    assert len(prepared.labels) >= 20 and all(len(t) >= 2 for t in prepared.takes)
+    result = train(prepared, quick_config(steps=60), tmp_path / "run")
+    losses = [float(row["loss"]) for row in csv.DictReader(open(tmp_path / "run" / "log.csv")) if row["loss"]]
+    assert len(losses) == 60 and np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10]), (losses[:10], losses[-10:])
+    assert result.model_path.is_file() and json.loads(result.model_path.with_suffix(".json").read_text())["version"] == 1
+    assert set(result.evaluation) >= {"fused_mrr", "imitation_mrr", "label_mrr", "fused_r1", "fused_r5", "fused_r10"}
+
+
+def test_resumed_run_equals_an_uninterrupted_one(prepared: Any, tmp_path: Path) -> None:
+    from safetensors.numpy import load_file
+
+    from training.contrastive import train
+
+    config = quick_config(steps=24)
+    train(prepared, config, tmp_path / "straight")
+    paused = train(prepared, config, tmp_path / "paused", stop_at=10)
+    assert paused.steps == 10 and not (tmp_path / "paused" / "model.safetensors").exists()
+    with pytest.raises(TrainingError, match="already holds a run"):
+        train(prepared, config, tmp_path / "paused")
+    train(prepared, config, tmp_path / "paused", resume=True)
+    a = load_file(str(tmp_path / "straight" / "model.safetensors"))
+    b = load_file(str(tmp_path / "paused" / "model.safetensors"))
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    with pytest.raises(TrainingError, match="another config"):
+        train(prepared, quick_config(steps=30), tmp_path / "paused", resume=True)
+
+
+def test_nan_guard_rolls_back_then_stops(prepared: Any, tmp_path: Path) -> None:
+    from training.contrastive import train
+
+    once = train(prepared, quick_config(steps=25, fault_nan_from=15, fault_nan_times=1), tmp_path / "once")
+    assert once.rollbacks == 1 and once.steps == 25
+    events = [row["event"] for row in csv.DictReader(open(tmp_path / "once" / "log.csv")) if row["event"]]
+    assert events == ["non-finite loss: back to step 10, learning rate x0.5"]
+    with pytest.raises(TrainingError) as stopped:
+        train(prepared, quick_config(steps=25, fault_nan_from=15, fault_nan_times=99), tmp_path / "always")
+    assert "NaN or infinite at step 15 3 times, even after lowering the learning rate" in stopped.value.message
+    assert json.loads((tmp_path / "always" / "state.json").read_text())["step"] == 10
+
+
+def test_manifest_rows_are_checked(tmp_path: Path) -> None:
+    from training.data import read_manifest
+
+    sound = tmp_path / "data" / "a.wav"
+    sound.parent.mkdir()
+    sf.write(sound, hum(0.5), 16000)
+    (tmp_path / "data" / "notes.txt").write_text("x")
+    good = read_manifest(write_manifest(tmp_path / "ok", [("door creak", str(sound), "")], ("label", "sound", "imitation")))
+    assert good[0].sound == sound and good[0].imitation is None
+    bad = write_manifest(tmp_path / "bad", [("", str(sound)), ("glass", "missing.wav"), ("hum", str(sound)),
+                                            ("text", str(tmp_path / "data" / "notes.txt"))])
+    with pytest.raises(DataError) as error:
+        read_manifest(bad)
+    message = error.value.message
+    assert "3 bad row(s)" in message and "line 2: empty label" in message and "line 3: missing.wav does not exist" in message
+    assert "line 5:" in message and "is not wav, flac, ogg, mp3 or aiff" in message
+    with pytest.raises(DataError, match="missing column"):
+        read_manifest(write_manifest(tmp_path / "cols", [("a",)], ("name",)))
+
+
+def test_cli_reports_a_bad_manifest_in_one_line(tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, [("glass", "nowhere.wav")])
+    result = subprocess.run([sys.executable, "-m", "sfxcli", "train", "contrastive", "--data", str(manifest),
+                             "--run", str(tmp_path / "run")], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == DataError.exit_code and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ") and "line 2: nowhere.wav does not exist" in result.stderr
+
+
+def test_vimsketch_layout_is_paired_by_name(tmp_path: Path) -> None:
+    from training.data import read_vimsketch
+
+    for folder, name in (("references", "000Animal_Cat_Growling.wav"), ("references", "001Door_Door_Creak.wav"),
+                         ("vocal_imitations", "00001_Cat_Growling.wav"), ("vocal_imitations", "00002_Door_Creak.wav"),
+                         ("vocal_imitations", "00003_Door_Creak.wav"), ("vocal_imitations", "00004_Unknown_Sound.wav")):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        sf.write(tmp_path / folder / name, hum(0.3), 16000)
+    examples = read_vimsketch(tmp_path)
+    pairs = sorted((e.label, e.sound.name, e.imitation.name) for e in examples if e.imitation)
+    assert pairs == [("Cat Growling", "000Animal_Cat_Growling.wav", "00001_Cat_Growling.wav"),
+                     ("Door Creak", "001Door_Door_Creak.wav", "00002_Door_Creak.wav"),
+                     ("Door Creak", "001Door_Door_Creak.wav", "00003_Door_Creak.wav")]
+
+
+def test_synthetic_imitations_follow_and_augmentation_is_checked() -> None:
+    from sfxcli.analysis import loudness_correlation
+    from sfxcli.audio import read_sound
+    from training.data import AugmentConfig, augment, synthetic_imitation
+
+    label, path = real_sounds(1, seed=3)[0]
+    sound, rate = read_sound(path)
+    take = synthetic_imitation(sound, rate, seed=1)
+    assert loudness_correlation(sound, take, rate, 16000) > 0.7, label
+    kept = [augment(take, 16000, seed) for seed in range(8)]
+    assert all(a.rejected is None and len(a.applied) == 2 for a in kept)
+    assert any(not np.allclose(a.audio[: len(take)], take[: len(a.audio)]) for a in kept)
+    silent = augment(take * 1e-4, 16000, 0, AugmentConfig(per_example=1))
+    assert silent.rejected == "silent or non-finite"
+    strict = [augment(take, 16000, seed, AugmentConfig(min_level_r=0.9999)) for seed in range(8)]
+    assert any(a.rejected and a.rejected.startswith("level contour lost") for a in strict)
+
+
+def test_wav2vec2_imitation_encoder_from_a_local_folder(tmp_path: Path) -> None:
+    """The real encoder class, tiny and random, saved the way a downloaded model is."""
+    from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+    from training.encoders import imitation_encoder
+
+    config = Wav2Vec2Config(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                            conv_dim=(16, 16), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16,
+                            num_conv_pos_embedding_groups=2)
+    Wav2Vec2Model(config).save_pretrained(tmp_path / "w2v")
+    encoder = imitation_encoder(f"wav2vec2:{tmp_path / 'w2v'}")
+    frames = encoder.encode(hum(2.0), 16000)
+    assert encoder.dim == 32 and frames.shape == (50, 32) and np.all(np.isfinite(frames))
+    with pytest.raises(Exception, match="cannot load the imitation encoder"):
+        imitation_encoder(f"wav2vec2:{tmp_path / 'nothing'}")
+
+
+def test_search_finds_an_exact_copy_first(tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    sounds = real_sounds(30, seed=5)
+    for label, path in sounds:
+        shutil.copy(path, library / f"{label.replace(' ', '_')}{path.suffix}")
+    target = sorted(library.iterdir())[7]
+    query = tmp_path / f"query{target.suffix}"
+    shutil.copy(target, query)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+    def search(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "sfxcli", "search", str(query), *extra, "--library", str(library)],
+                              capture_output=True, text=True, timeout=120, env=env)
+
+    first = search("--top", "5")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert len(lines) == 5 and Path(lines[0]) == target.resolve()
+    cache = next(Path(env["SFX_CACHE"]).rglob("*.sounds-*.npz"))
+    stamp = cache.stat().st_mtime_ns
+    labelled = search("--json", "--top", "3")  # the second search reads no sound again
+    assert cache.stat().st_mtime_ns == stamp
+    report = json.loads(labelled.stdout)
+    assert report["results"][0]["path"] == str(target.resolve()) and len(report["results"]) == 3
+    assert report["results"][0]["score"] >= report["results"][1]["score"] >= report["results"][2]["score"]
+    (library / "broken.wav").write_bytes(b"")  # an unreadable newcomer is skipped, not fatal
+    sf.write(library / "new hum.wav", hum(1.0), 16000)  # a readable one is read, and only it
+    after = search("--top", "1")
+    assert after.returncode == 0 and after.stdout.strip() == str(target.resolve())
+    assert cache.stat().st_mtime_ns != stamp
+    with np.load(cache) as data:
+        readable = {p.name for p in library.iterdir() if p.name != "broken.wav"}
+        assert set(data["paths"].tolist()) == readable and "new hum.wav" in readable
+
+
+def test_gen_ranks_with_the_match_model(tmp_path: Path, hum_file: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run_cli("gen", str(hum_file), "door creak", "-n", "3", "--candidates", "5", "--seed", "2",
+                             "--engine", "embedded", "-p", str(tmp_path), "--json")
+    assert code == 0, err
+    files = json.loads(out)["files"]
+    sidecars = [json.loads(Path(f["sidecar"]).read_text()) for f in files]
+    assert all(s["ranking"] == "ranked by following and match" for s in sidecars)
+    matches = [s["score"]["match"] for s in sidecars]
+    assert all(-1.0 <= m <= 1.0 for m in matches)
+    values = [s["score"]["total"] + 0.5 * s["score"]["match"] for s in sidecars]
+    assert values == sorted(values, reverse=True)  # written best first
