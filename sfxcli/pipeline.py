@@ -20,7 +20,7 @@ from sfxcli.labels import LabelMatch, match_label
 from sfxcli.output import FORMATS, Written, output_folder, safe_fx_name, write_result
 from sfxcli.post import LevelConfig, PostConfig, finish
 from sfxcli.presets import SKETCH_MODES, FxChain, Recipe, all_recipes, load_fx, load_recipe, recipe_names
-from sfxcli.rank import Score, order, score
+from sfxcli.rank import Score, order, score, with_matches
 
 MAX_VARIATIONS = 64
 ENGINE_CHOICES = ("auto", "embedded", "library", "sao")
@@ -199,7 +199,10 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
         rendered.append((seed, audio, render.params, post_info, result_score))
         report(f"rendered candidate {i + 1}/{n_candidates}", 0.1 + 0.7 * (i + 1) / n_candidates)
 
-    ranking = order([item[4] for item in rendered])[: request.variations]
+    matched, ranked_by = with_matches([item[4] for item in rendered], request.label, reference, imitation.sample_rate,
+                                      [item[1] for item in rendered], request.sample_rate)
+    rendered = [(*item[:4], s) for item, s in zip(rendered, matched, strict=True)]
+    ranking = order(matched)[: request.variations]
     batched = hasattr(engine, "render_batch")
     fx_name = safe_fx_name(request.label, recipe.name)
     results: list[Result] = []
@@ -220,6 +223,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
             "run_seed": base_seed,
             "rank": rank,
             "candidates": n_candidates,
+            "ranking": ranked_by,
             "score": result_score.as_dict(),
             "imitation": {
                 "path": str(Path(imitation.path).resolve()),
@@ -330,11 +334,43 @@ def _choose_engine(request: GenerateRequest, loaded: Engine | None,
     if best is None:
         raise EngineUnavailableError(f"nothing in {where} ({library.root}) matches '{request.label}'",
                                      "use --engine embedded, or add recordings with that name to the library")
+    if imitation is not None:
+        candidates, _ = _rerank_by_match(library, candidates, request.label, imitation)
+        best = candidates[0]
     note = f"engine library: {len(library.entries)} recordings in {where}, best {best.why} (score {best.score:.2f})"
     # recordings carry their own space (only a rumble filter), and are held to the imitation's
     # level frame by frame, unsmoothed, so their own attacks cannot add onsets
     return EngineChoice(LibraryEngine(library.root, candidates, request.library_layers, request.library_pitch),
                         note, follow=1.0, fx=("clean",), follow_smoothing=1)
+
+
+MATCH_BLEND = 0.3  # how much the imitation match adds to a recording's label score
+RERANK = 12  # label candidates the imitation match re-orders
+
+
+def _rerank_by_match(library: Any, candidates: list[Any], label: str,
+                     imitation: tuple[np.ndarray, int]) -> tuple[list[Any], bool]:
+    """Re-order the best label matches by how well each recording matches this imitation called this label."""
+    from dataclasses import replace
+
+    from sfxcli.errors import EngineUnavailableError
+    from sfxcli.library.sounds import library_features
+    from sfxcli.similarity import load, model_scores, sound_features
+
+    try:
+        model = load()
+        top = candidates[:RERANK]
+        rows = {e.path: i for i, e in enumerate(library.entries)}
+        features, failed = library_features(library, lambda x, sr: sound_features(model, x, sr),
+                                            model.encoders["sound"], only={rows[c.entry.path] for c in top})
+        cosines = model_scores(model, label, imitation, features[[rows[c.entry.path] for c in top]])
+    except EngineUnavailableError:
+        return candidates, False
+    rescored = [replace(c, score=c.score + MATCH_BLEND * float(cos), why=f"{c.why}, imitation match {cos:+.2f}")
+                for c, cos in zip(top, cosines, strict=True) if c.entry.path not in failed]
+    if not rescored:
+        return candidates, False
+    return sorted(rescored, key=lambda c: -c.score) + candidates[RERANK:], True
 
 
 def _sao_choice(request: GenerateRequest, loaded: Engine | None,
@@ -343,7 +379,7 @@ def _sao_choice(request: GenerateRequest, loaded: Engine | None,
 
     from sfxcli.engines.sao import SaoEngine, default_model, resident_model
 
-    sketcher = _choose_engine(replace(request, engine="auto"), loaded)
+    sketcher = _choose_engine(replace(request, engine="auto"), loaded, imitation)
     model = resident_model(request.model or default_model(), request.adapter)
     engine = SaoEngine(model, request.label, sketcher.engine, None, imitation, request.generative_overrides())
     sketch = {"engine": f"sketches by the {sketcher.engine.name} engine", "imitation": "the imitation as sketch",

@@ -1,8 +1,14 @@
-"""Score how closely a result follows its imitation, and order candidates by it."""
+"""Score how closely a result follows its imitation and how well it matches the query, and order candidates.
+
+Following (loudness contour and onsets) is measured directly; matching "this
+imitation, called this" comes from the contrastive model
+(``sfxcli.similarity``). Candidates are ordered by following plus
+MATCH_WEIGHT times the match cosine.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -13,10 +19,19 @@ from sfxcli.analysis import analyse, loudness_correlation, onset_f1
 class Score:
     loudness_r: float  # Pearson r of 10 ms levels where either is above -50 dBFS
     onset_f1: float  # onset agreement within 50 ms
-    total: float
+    total: float  # how well it follows: 0.6 r + 0.4 F1
+    match: float | None = None  # contrastive-model cosine with the query (imitation + label); None when unavailable
 
-    def as_dict(self) -> dict[str, float]:
-        return {"loudness_r": round(self.loudness_r, 4), "onset_f1": round(self.onset_f1, 4), "total": round(self.total, 4)}
+    @property
+    def rank_value(self) -> float:
+        return self.total + MATCH_WEIGHT * (self.match or 0.0)
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {"loudness_r": round(self.loudness_r, 4), "onset_f1": round(self.onset_f1, 4),
+                "total": round(self.total, 4), "match": None if self.match is None else round(self.match, 4)}
+
+
+MATCH_WEIGHT = 0.5
 
 
 def score(imitation: np.ndarray, imitation_rate: int, imitation_onsets: np.ndarray, result: np.ndarray,
@@ -30,4 +45,19 @@ def score(imitation: np.ndarray, imitation_rate: int, imitation_onsets: np.ndarr
 
 def order(scores: list[Score]) -> list[int]:
     """Indices of candidates, best first; ties keep render order."""
-    return sorted(range(len(scores)), key=lambda i: (-scores[i].total, i))
+    return sorted(range(len(scores)), key=lambda i: (-scores[i].rank_value, i))
+
+
+def with_matches(scores: list[Score], label: str, imitation: np.ndarray, imitation_rate: int,
+                 results: list[np.ndarray], result_rate: int) -> tuple[list[Score], str]:
+    """Each score with its result's match to the query (label + imitation); unchanged, and why, when the model cannot run."""
+    from sfxcli.errors import EngineUnavailableError
+    from sfxcli.similarity import load, model_scores, sound_features
+
+    try:
+        model = load()
+        features = np.stack([sound_features(model, audio, result_rate) for audio in results])
+        matches = model_scores(model, label, (imitation, imitation_rate), features)
+    except EngineUnavailableError as error:
+        return scores, f"ranked by following only ({error.message})"
+    return [replace(s, match=float(m)) for s, m in zip(scores, matches, strict=True)], "ranked by following and match"
