@@ -60,7 +60,7 @@ def test_shapes_and_loss_on_a_tiny_batch() -> None:
     from training.model import ContrastiveModel, ModelConfig, pad_frames
 
     torch.manual_seed(0)
-    model = ContrastiveModel(ModelConfig(width=32, heads=2, embed_dim=16))
+    model = ContrastiveModel(ModelConfig(width=32, heads=2, embed_dim=16, imitation_dim=21))
     frames, mask = pad_frames([np.random.rand(n, 21).astype(np.float32) for n in (5, 9, 1)] + [None])
     text = torch.randn(4, 384)
     has_text = torch.tensor([True, False, True, True])
@@ -82,7 +82,7 @@ def test_numpy_forward_is_the_torch_forward(tmp_path: Path) -> None:
     from training.model import ContrastiveModel, ModelConfig, pad_frames
 
     torch.manual_seed(1)
-    config = ModelConfig(width=32, heads=4, embed_dim=16)
+    config = ModelConfig(width=32, heads=4, embed_dim=16, imitation_dim=21)
     model = ContrastiveModel(config).eval()
     with torch.no_grad():
         for parameter in model.parameters():
@@ -118,7 +118,7 @@ def test_mel_filters_are_librosas() -> None:
 def test_training_steps_on_real_files_lower_the_loss(prepared: Any, tmp_path: Path) -> None:
     from training.contrastive import train
 
-    assert len(prepared.labels) >= 20 and all(len(t) >= 2 for t in prepared.takes)
+    assert len(prepared.labels) >= 20 and all(len(t) >= 1 for t in prepared.takes)
     result = train(prepared, quick_config(steps=60), tmp_path / "run")
     losses = [float(row["loss"]) for row in csv.DictReader(open(tmp_path / "run" / "log.csv")) if row["loss"]]
     assert len(losses) == 60 and np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10]), (losses[:10], losses[-10:])
@@ -284,3 +284,26 @@ def test_gen_ranks_with_the_match_model(tmp_path: Path, hum_file: Path, run_cli)
     assert all(-1.0 <= m <= 1.0 for m in matches)
     values = [s["score"]["total"] + 0.5 * s["score"]["match"] for s in sidecars]
     assert values == sorted(values, reverse=True)  # written best first
+
+
+def test_shipped_model_is_consistent() -> None:
+    """The shipped weights load in torch (for further training) and in numpy (at run time) and agree."""
+    import torch
+
+    from sfxcli.features import contour_frames, sound_vector
+    from sfxcli.similarity import SHIPPED, load, text_vector
+    from training.contrastive import load_model
+    from training.model import pad_frames
+
+    model, description = load_model(SHIPPED)
+    twin = load(SHIPPED)
+    assert description["encoders"] == {"text": "minilm-words", "imitation": "contours", "sound": "features"}
+    take = hum(1.5, 16000, f0=150.0, f1=300.0)
+    frames, text = contour_frames(take, 16000), text_vector(twin, "door creak")
+    assert text is not None
+    padded, mask = pad_frames([frames])
+    with torch.no_grad():
+        query = model.encode_query(torch.from_numpy(text[None]), torch.tensor([True]), padded, mask).numpy()[0]
+        sound = model.encode_sound(torch.from_numpy(sound_vector(take, 16000)[None])).numpy()[0]
+    assert np.allclose(query, twin.query(text, frames), atol=1e-5)
+    assert np.allclose(sound, twin.sounds(sound_vector(take, 16000))[0], atol=1e-5)

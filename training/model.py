@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from sfxcli.features import IMITATION_DIM, SOUND_DIM
+from sfxcli.features import CONTOUR_DIM, IMITATION_DIM, SOUND_DIM
 
 MODEL_FORMAT = "sfx-contrastive"
 MODEL_VERSION = 1
@@ -32,10 +32,10 @@ MODEL_VERSION = 1
 @dataclass(frozen=True)
 class ModelConfig:
     text_encoder: str = "minilm"  # which encoders made the inputs (see training.encoders)
-    imitation_encoder: str = "features"
+    imitation_encoder: str = "contours"
     sound_encoder: str = "features"
     text_dim: int = 384
-    imitation_dim: int = IMITATION_DIM
+    imitation_dim: int = CONTOUR_DIM
     sound_dim: int = SOUND_DIM
     width: int = 128
     heads: int = 4
@@ -104,14 +104,15 @@ def fit_normalisation(model: ContrastiveModel, frames: list[Any], sounds: Any) -
         model.sound_std.copy_(torch.from_numpy(np.maximum(sounds.std(axis=0), 1e-3)))
 
 
-def pad_frames(sequences: list[Any], max_frames: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Batch variable-length (T, D) numpy sequences into (B, T, D) and a (B, T) mask; empty = no imitation."""
+def pad_frames(sequences: list[Any], dim: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Batch variable-length (T, D) numpy sequences into (B, T, D) and a (B, T) mask; None = no imitation.
+
+    ``dim`` is needed only when no sequence is given.
+    """
     import numpy as np
 
-    dim = next((s.shape[1] for s in sequences if s is not None and len(s)), IMITATION_DIM)
+    dim = next((s.shape[1] for s in sequences if s is not None and len(s)), dim or IMITATION_DIM)
     length = max([len(s) for s in sequences if s is not None] + [1])
-    if max_frames:
-        length = min(length, max_frames)
     out = np.zeros((len(sequences), length, dim), dtype=np.float32)
     mask = np.zeros((len(sequences), length), dtype=bool)
     for i, s in enumerate(sequences):
