@@ -139,11 +139,9 @@ def text_vector(model: MatchModel, label: str | None) -> np.ndarray | None:
         from sfxcli.library.embed import word_vector
 
         return word_vector(label)
-    if name == "minilm":
-        from sfxcli.library.embed import load_encoder
+    from training.encoders import text_encoder  # model encoders (torch): minilm, clap
 
-        return load_encoder().encode([label])[0]
-    raise EngineUnavailableError(f"match model {model.path} uses text encoder {name!r}, which sfx cannot run here")
+    return text_encoder(name).encode([label])[0]
 
 
 def imitation_frames(model: MatchModel, samples: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -307,3 +307,47 @@ def test_shipped_model_is_consistent() -> None:
         sound = model.encode_sound(torch.from_numpy(sound_vector(take, 16000)[None])).numpy()[0]
     assert np.allclose(query, twin.query(text, frames), atol=1e-5)
     assert np.allclose(sound, twin.sounds(sound_vector(take, 16000))[0], atol=1e-5)
+
+
+def test_clap_encoders_from_a_local_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LAION-CLAP's real classes with random weights: RoBERTa from a config and a byte-level vocab written here,
+    standing in for the roberta-base a user has in the Hugging Face cache; HTSAT-tiny as it is."""
+    import torch
+    from tokenizers.pre_tokenizers import ByteLevel
+    from transformers import RobertaConfig, RobertaModel, RobertaTokenizer
+
+    import training.encoders as encoders
+
+    missing = tmp_path / "nothing.pt"
+    with pytest.raises(Exception, match="no CLAP checkpoint"):
+        encoders.text_encoder(f"clap:{missing}")
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    vocab = {t: i for i, t in enumerate(specials + sorted(ByteLevel.alphabet()) + [f"w{i}" for i in range(800)] + ["<mask>"])}
+    (tmp_path / "vocab.json").write_text(json.dumps(vocab))
+    (tmp_path / "merges.txt").write_text("#version: 0.2\n")
+    tokenizer = RobertaTokenizer(str(tmp_path / "vocab.json"), str(tmp_path / "merges.txt"))
+    config = RobertaConfig(vocab_size=len(tokenizer), hidden_size=768, num_hidden_layers=1, num_attention_heads=12,
+                           intermediate_size=256, max_position_embeddings=100)
+    monkeypatch.setattr(RobertaTokenizer, "from_pretrained", classmethod(lambda cls, *a, **k: tokenizer))
+    monkeypatch.setattr(RobertaModel, "from_pretrained", classmethod(lambda cls, *a, **k: RobertaModel(config)))
+    monkeypatch.setattr(encoders, "roberta_cached", lambda: False)
+    (tmp_path / "clap.pt").write_bytes(b"placeholder")
+    with pytest.raises(Exception, match="needs roberta-base, which is not in the Hugging Face cache"):
+        encoders.text_encoder(f"clap:{tmp_path / 'clap.pt'}")
+    monkeypatch.setattr(encoders, "roberta_cached", lambda: True)
+    import laion_clap
+
+    torch.manual_seed(0)
+    module = laion_clap.CLAP_Module(enable_fusion=False, amodel="HTSAT-tiny", device="cpu")
+    torch.save({"state_dict": {f"module.{k}": v for k, v in module.model.state_dict().items()}}, tmp_path / "clap.pt")
+    encoders.load_clap.cache_clear()
+    text = encoders.text_encoder(f"clap:{tmp_path / 'clap.pt'}")
+    sound = encoders.sound_encoder(f"clap:{tmp_path / 'clap.pt'}")
+    vectors = text.encode(["door creak", "glass smash"])
+    assert text.dim == sound.dim == 512 and vectors.shape == (2, 512) and not np.allclose(vectors[0], vectors[1])
+    with torch.no_grad():
+        expected = module.get_text_embedding(["door creak", "glass smash"])
+    assert np.allclose(vectors, expected, atol=1e-5)  # the checkpoint's weights, not fresh ones
+    hummed, noise = sound.encode(hum(1.0), 16000), sound.encode(np.random.default_rng(0).standard_normal(16000) * 0.2, 16000)
+    assert hummed.shape == (512,) and not np.allclose(hummed, noise)
+    encoders.load_clap.cache_clear()

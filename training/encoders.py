@@ -8,6 +8,11 @@
 | imitation | `features` | the same plus 16 mel bands | nothing |
 | imitation | `wav2vec2:<hub id or folder>` | a wav2vec2-family model's last hidden states, pooled to 25 fps | transformers, the weights |
 | sound | `features` (default) | pooled frame features, contours and a 64-band mel summary | nothing |
+| text | `clap:<checkpoint.pt>` | LAION-CLAP's text branch (RoBERTa), 512-d | laion-clap, the checkpoint, roberta-base in the Hugging Face cache |
+| sound | `clap:<checkpoint.pt>` | LAION-CLAP's audio branch (HTSAT-tiny, no fusion), 512-d | the same |
+
+CLAP checkpoints are the non-fusion ones, e.g. `630k-audioset-best.pt` from
+huggingface.co/lukewys/laion_clap.
 
 Text encoders take labels and give (n, dim) float32; imitation encoders give
 a (frames, dim) sequence per take; sound encoders one vector per sound.
@@ -63,7 +68,10 @@ def text_encoder(name: str) -> TextEncoder:
         return TextEncoder(name, TEXT_DIM, _words)
     if name == "minilm":
         return TextEncoder(name, TEXT_DIM, _sentences)
-    raise EngineUnavailableError(f"unknown text encoder {name!r}; use minilm-words or minilm")
+    if name.startswith("clap:"):
+        clap = load_clap(name.split(":", 1)[1])
+        return TextEncoder(name, CLAP_DIM, lambda labels: _clap_text(clap, labels))
+    raise EngineUnavailableError(f"unknown text encoder {name!r}; use minilm-words, minilm or clap:<checkpoint.pt>")
 
 
 def imitation_encoder(name: str) -> AudioEncoder:
@@ -80,7 +88,82 @@ def imitation_encoder(name: str) -> AudioEncoder:
 def sound_encoder(name: str) -> AudioEncoder:
     if name == "features":
         return AudioEncoder(name, SOUND_DIM, sound_vector)
-    raise EngineUnavailableError(f"unknown sound encoder {name!r}; use features")
+    if name.startswith("clap:"):
+        clap = load_clap(name.split(":", 1)[1])
+        return AudioEncoder(name, CLAP_DIM, lambda x, sr: _clap_audio(clap, x, sr))
+    raise EngineUnavailableError(f"unknown sound encoder {name!r}; use features or clap:<checkpoint.pt>")
+
+
+CLAP_DIM = 512
+CLAP_RATE = 48000
+
+
+def roberta_cached() -> bool:
+    """CLAP builds its text branch from roberta-base: is it in the Hugging Face cache (no network needed)?"""
+    from huggingface_hub import try_to_load_from_cache
+
+    return all(isinstance(try_to_load_from_cache("roberta-base", f), str) for f in ("config.json", "vocab.json"))
+
+
+@lru_cache(maxsize=1)
+def load_clap(checkpoint: str) -> Any:
+    """LAION-CLAP (HTSAT-tiny audio, RoBERTa text, no fusion) with a local checkpoint's weights."""
+    import contextlib
+    import io
+    from pathlib import Path
+
+    path = Path(checkpoint).expanduser()
+    if not path.is_file():
+        raise EngineUnavailableError(f"no CLAP checkpoint at {path}",
+                                     "download a non-fusion checkpoint such as 630k-audioset-best.pt from "
+                                     "huggingface.co/lukewys/laion_clap")
+    if not roberta_cached():
+        raise EngineUnavailableError("CLAP's text branch needs roberta-base, which is not in the Hugging Face cache",
+                                     "run `hf download roberta-base` once on a connected machine")
+    import torch
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            import laion_clap
+
+            module = laion_clap.CLAP_Module(enable_fusion=False, amodel="HTSAT-tiny", device="cpu")
+    except ImportError as error:
+        raise EngineUnavailableError(f"the CLAP encoders need laion-clap: {error}") from None
+    if len(module.tokenize) < 1000:
+        raise EngineUnavailableError(f"CLAP's RoBERTa tokenizer loaded empty ({len(module.tokenize)} tokens)",
+                                     "run `hf download roberta-base` once on a connected machine")
+    try:
+        raw = torch.load(str(path), map_location="cpu", weights_only=False)
+    except Exception as error:  # noqa: BLE001 - pickle and zip raise several types
+        raise EngineUnavailableError(f"CLAP checkpoint {path} is damaged: {str(error).splitlines()[0] if str(error) else error!r}") from None
+    state = raw.get("state_dict", raw) if isinstance(raw, dict) else None
+    if not isinstance(state, dict):
+        raise EngineUnavailableError(f"{path} holds no CLAP weights")
+    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    state.pop("text_branch.embeddings.position_ids", None)
+    try:
+        module.model.load_state_dict(state)
+    except RuntimeError as error:
+        raise EngineUnavailableError(f"{path} is not a non-fusion HTSAT-tiny CLAP checkpoint: "
+                                     f"{str(error).splitlines()[0]}") from None
+    return module.eval()
+
+
+def _clap_text(clap: Any, labels: list[str]) -> np.ndarray:
+    import torch
+
+    with torch.inference_mode():
+        return np.asarray(clap.get_text_embedding(labels), dtype=np.float32).reshape(len(labels), CLAP_DIM)
+
+
+def _clap_audio(clap: Any, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    import torch
+
+    from sfxcli.analysis import resample
+
+    audio = resample(np.asarray(samples, dtype=np.float64), sample_rate, CLAP_RATE).astype(np.float32)
+    with torch.inference_mode():
+        return np.asarray(clap.get_audio_embedding_from_data([audio]), dtype=np.float32)[0]
 
 
 @lru_cache(maxsize=2)
