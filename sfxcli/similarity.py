@@ -127,6 +127,10 @@ def load(path: Path | None = None) -> MatchModel:
         raise EngineUnavailableError(f"match model {path} is damaged: {str(error).splitlines()[0] if str(error) else error!r}") from None
     if description.get("format") != FORMAT or description.get("version") != VERSION:
         raise EngineUnavailableError(f"{path} is not an sfx contrastive model of version {VERSION}")
+    if description["model"].get("unfreeze_top"):  # trained encoder layers: numpy cannot run them
+        from training.contrastive import TorchMatchModel
+
+        return TorchMatchModel(path)  # type: ignore[return-value]
     return MatchModel(weights, description, path)
 
 
@@ -152,7 +156,7 @@ def imitation_frames(model: MatchModel, samples: np.ndarray, sample_rate: int) -
         return (frames if name == "features" else contour_frames)(samples, sample_rate)
     from training.encoders import imitation_encoder
 
-    return imitation_encoder(name).encode(samples, sample_rate)
+    return imitation_encoder(name, int(model.description["model"].get("unfreeze_top", 0))).encode(samples, sample_rate)
 
 
 def sound_features(model: MatchModel, samples: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -351,3 +351,40 @@ def test_clap_encoders_from_a_local_checkpoint(tmp_path: Path, monkeypatch: pyte
     hummed, noise = sound.encode(hum(1.0), 16000), sound.encode(np.random.default_rng(0).standard_normal(16000) * 0.2, 16000)
     assert hummed.shape == (512,) and not np.allclose(hummed, noise)
     encoders.load_clap.cache_clear()
+
+
+def test_unfrozen_top_of_a_wav2vec2_encoder_trains_and_serves(tmp_path: Path) -> None:
+    import torch
+    from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+    from sfxcli.similarity import load, match_scores, sound_features
+    from training.contrastive import RunConfig, TrainConfig, load_model, prepare, train
+    from training.data import Example
+    from training.encoders import _wav2vec2
+    from training.model import ModelConfig
+
+    config = Wav2Vec2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                            conv_dim=(16, 16), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16,
+                            num_conv_pos_embedding_groups=2)
+    torch.manual_seed(0)
+    Wav2Vec2Model(config).save_pretrained(tmp_path / "w2v")
+    name = f"wav2vec2:{tmp_path / 'w2v'}"
+    run_config = RunConfig(
+        train=TrainConfig(steps=12, batch_size=8, eval_every=6, checkpoint_every=6, synthetic_per_sound=1,
+                          augmented_per_take=0, workers=1, holdout=0.2),
+        model=ModelConfig(width=32, heads=2, embed_dim=16, imitation_encoder=name, unfreeze_top=1),
+        imitation_encoder=name)
+    data = prepare([Example(label, path) for label, path in real_sounds(12, seed=7)], run_config)
+    assert data.takes[0][0].shape[1] == 32  # the states entering the top layer
+    result = train(data, run_config, tmp_path / "run")
+    model, description = load_model(result.model_path)
+    source = _wav2vec2(str(tmp_path / "w2v")).encoder.layers[-1]
+    trained = model.imitation_top.layers[0]
+    moved = [float((a - b).abs().max()) for a, b in zip(trained.parameters(), source.parameters(), strict=True)]
+    assert description["model"]["unfreeze_top"] == 1 and max(moved) > 0  # the copy trained, the encoder did not
+    matcher = load(result.model_path)  # numpy cannot run transformer layers: the torch twin serves it
+    assert type(matcher).__name__ == "TorchMatchModel"
+    take = hum(1.0)
+    features = np.stack([sound_features(matcher, hum(1.0, f0=f), 16000) for f in (150.0, 300.0, 600.0)])
+    scores = match_scores(matcher, "door creak", (take, 16000), features)
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))

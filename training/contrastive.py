@@ -83,11 +83,12 @@ def load_run_config(preset: str, overrides: dict[str, Any] | None = None) -> Run
     train = from_table(TrainConfig, {**data.get("train", {}), **(overrides or {})}, f"{where}: [train]")
     augment_config = from_table(AugmentConfig, data.get("augment", {}), f"{where}: [augment]")
     encoders = data.get("encoders", {})
-    if not isinstance(encoders, dict) or set(encoders) - {"text", "imitation", "sound"}:
-        raise TrainingError(f"{where}: [encoders] takes text, imitation and sound")
+    if not isinstance(encoders, dict) or set(encoders) - {"text", "imitation", "sound", "unfreeze_top"}:
+        raise TrainingError(f"{where}: [encoders] takes text, imitation, sound and unfreeze_top")
     model = from_table(ModelConfig, {**data.get("model", {}), "text_encoder": encoders.get("text", "minilm-words"),
                                      "imitation_encoder": encoders.get("imitation", "contours"),
-                                     "sound_encoder": encoders.get("sound", "features")}, f"{where}: [model]")
+                                     "sound_encoder": encoders.get("sound", "features"),
+                                     "unfreeze_top": encoders.get("unfreeze_top", 0)}, f"{where}: [model]")
     if not (train.steps >= 1 and train.batch_size >= 2 and train.learning_rate > 0 and 0 <= train.holdout < 1):
         raise TrainingError(f"{where}: [train] needs steps >= 1, batch_size >= 2, learning_rate > 0, 0 <= holdout < 1")
     return RunConfig(train, model, augment_config, model.text_encoder, model.imitation_encoder, model.sound_encoder)
@@ -124,7 +125,8 @@ def _encode_example(job: tuple[str, list[str], RunConfig, str]) -> tuple[str, An
     from training.encoders import imitation_encoder, sound_encoder
 
     sound_path, imitation_paths, config, cache = job
-    settings = json.dumps([FEATURE_VERSION, config.imitation_encoder, config.sound_encoder, imitation_paths,
+    settings = json.dumps([FEATURE_VERSION, config.imitation_encoder, config.model.unfreeze_top, config.sound_encoder,
+                           imitation_paths,
                            config.train.synthetic_per_sound, config.train.augmented_per_take, asdict(config.augment),
                            config.train.seed], sort_keys=True)
     try:
@@ -141,7 +143,8 @@ def _encode_example(job: tuple[str, list[str], RunConfig, str]) -> tuple[str, An
         reals = [read_imitation(p, max_seconds=600.0) for p in imitation_paths]
     except AudioInputError as error:
         return sound_path, None, [], error.message
-    sounds, imitations = sound_encoder(config.sound_encoder), imitation_encoder(config.imitation_encoder)
+    sounds = sound_encoder(config.sound_encoder)
+    imitations = imitation_encoder(config.imitation_encoder, config.model.unfreeze_top)
     vector = sounds.encode(samples, rate)
     raw = [(r.samples, r.sample_rate) for r in reals]
     seed = int(key[:8], 16) ^ config.train.seed
@@ -307,7 +310,13 @@ def load_model(path: Path) -> tuple[Any, dict[str, Any]]:
         raise TrainingError(f"{path} is not a readable model file: {str(error).splitlines()[0] if str(error) else error!r}") from None
     if meta.get("format") != MODEL_FORMAT or meta.get("version") != MODEL_VERSION:
         raise TrainingError(f"{path} is not an sfx contrastive model of version {MODEL_VERSION}")
-    model = ContrastiveModel(ModelConfig(**meta["model"]))
+    config = ModelConfig(**meta["model"])
+    top = None
+    if config.unfreeze_top:
+        from training.encoders import top_layers
+
+        top = top_layers(meta["encoders"]["imitation"], config.unfreeze_top)
+    model = ContrastiveModel(config, top)
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
@@ -358,7 +367,12 @@ def train(data: Prepared, config: RunConfig, run: Path, resume: bool = False, re
     model_config = ModelConfig(**{**asdict(config.model), "text_dim": data.text.shape[1],
                                   "imitation_dim": next(t.shape[1] for ts in data.takes for t in ts),
                                   "sound_dim": data.sounds.shape[1]})
-    model = ContrastiveModel(model_config)
+    top = None
+    if model_config.unfreeze_top:
+        from training.encoders import top_layers
+
+        top = top_layers(config.imitation_encoder, model_config.unfreeze_top)
+    model = ContrastiveModel(model_config, top)
     fit_normalisation(model, [t for i in train_idx for t in data.takes[i]], data.sounds[train_idx])
     optimizer = torch.optim.AdamW(model.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay)
     step, scale, best, rollbacks, faults = 0, 1.0, -1.0, 0, 0
@@ -465,3 +479,35 @@ def train(data: Prepared, config: RunConfig, run: Path, resume: bool = False, re
     if tracker is not None:
         tracker.finish()
     return RunResult(step, loss_value, evaluation, rollbacks, time.perf_counter() - started, model_path)
+
+
+class TorchMatchModel:
+    """The run-time interface of ``sfxcli.similarity.MatchModel`` for models numpy cannot run
+    (those that carry unfrozen encoder layers)."""
+
+    def __init__(self, path: Path) -> None:
+        import torch
+
+        self.model, self.description = load_model(path)
+        self.path = path
+        self.weights = {k: v.detach().numpy() for k, v in self.model.state_dict().items()}
+        self.torch = torch
+
+    @property
+    def encoders(self) -> dict[str, str]:
+        return dict(self.description["encoders"])
+
+    def query(self, text: np.ndarray | None, frames: np.ndarray | None) -> np.ndarray:
+        from training.model import pad_frames
+
+        torch = self.torch
+        dim = self.model.config.imitation_dim
+        padded, mask = pad_frames([frames if frames is not None and len(frames) else None], dim)
+        vector = torch.from_numpy(np.zeros((1, self.model.config.text_dim), np.float32) if text is None
+                                  else np.asarray(text, np.float32)[None])
+        with torch.no_grad():
+            return self.model.encode_query(vector, torch.tensor([text is not None]), padded, mask).numpy()[0]
+
+    def sounds(self, vectors: np.ndarray) -> np.ndarray:
+        with self.torch.no_grad():
+            return self.model.encode_sound(self.torch.from_numpy(np.atleast_2d(vectors).astype(np.float32))).numpy()

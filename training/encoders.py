@@ -74,14 +74,21 @@ def text_encoder(name: str) -> TextEncoder:
     raise EngineUnavailableError(f"unknown text encoder {name!r}; use minilm-words, minilm or clap:<checkpoint.pt>")
 
 
-def imitation_encoder(name: str) -> AudioEncoder:
+def imitation_encoder(name: str, unfreeze_top: int = 0) -> AudioEncoder:
+    """``unfreeze_top`` N > 0 (wav2vec2 only): the frames are the states *entering* the top N layers,
+    which then train with the model (see ``top_layers``)."""
+    if unfreeze_top and not name.startswith("wav2vec2:"):
+        raise EngineUnavailableError(f"only wav2vec2 imitation encoders can unfreeze layers, not {name!r}")
     if name == "features":
         return AudioEncoder(name, IMITATION_DIM, imitation_frames)
     if name == "contours":
         return AudioEncoder(name, CONTOUR_DIM, contour_frames)
     if name.startswith("wav2vec2:"):
         model = _wav2vec2(name.split(":", 1)[1])
-        return AudioEncoder(name, int(model.config.hidden_size), lambda x, sr: _wav2vec2_frames(model, x, sr))
+        if not 0 <= unfreeze_top < int(model.config.num_hidden_layers):
+            raise EngineUnavailableError(f"unfreeze_top must be 0..{model.config.num_hidden_layers - 1} for {name}")
+        return AudioEncoder(name, int(model.config.hidden_size),
+                            lambda x, sr: _wav2vec2_frames(model, x, sr, unfreeze_top))
     raise EngineUnavailableError(f"unknown imitation encoder {name!r}; use features, contours or wav2vec2:<hub id or folder>")
 
 
@@ -184,7 +191,7 @@ def _wav2vec2(source: str) -> Any:
     return model.eval()
 
 
-def _wav2vec2_frames(model: Any, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+def _wav2vec2_frames(model: Any, samples: np.ndarray, sample_rate: int, below_top: int = 0) -> np.ndarray:
     import torch
 
     from sfxcli.analysis import resample
@@ -193,7 +200,35 @@ def _wav2vec2_frames(model: Any, samples: np.ndarray, sample_rate: int) -> np.nd
     x = resample(np.asarray(samples, dtype=np.float64), sample_rate, 16000).astype(np.float32)
     x = (x - x.mean()) / max(float(x.std()), 1e-7)  # what wav2vec2 feature extractors do
     with torch.inference_mode():
-        hidden = model(torch.from_numpy(x)[None]).last_hidden_state[0].numpy()  # about 50 frames/s
+        out = model(torch.from_numpy(x)[None], output_hidden_states=bool(below_top))
+        layers = int(model.config.num_hidden_layers)
+        hidden = (out.hidden_states[layers - below_top] if below_top else out.last_hidden_state)[0].numpy()  # ~50 fps
     frames = max(1, int(round(len(x) / 16000 * FRAME_RATE)))
     pooled = _fit_length(hidden.astype(np.float32), min(frames, MAX_FRAMES))
     return pooled
+
+
+def top_layers(name: str, count: int) -> Any:
+    """A trainable copy of the top ``count`` layers of a wav2vec2 imitation encoder (and its final norm)."""
+    import copy
+
+    import torch
+    from torch import nn
+
+    source = _wav2vec2(name.split(":", 1)[1])
+
+    class TopLayers(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList(copy.deepcopy(list(source.encoder.layers[-count:])))
+            stable = bool(getattr(source.config, "do_stable_layer_norm", False))
+            self.norm = copy.deepcopy(source.encoder.layer_norm) if stable else nn.Identity()
+
+        def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            additive = torch.zeros(mask.shape, dtype=x.dtype).masked_fill(~mask, torch.finfo(x.dtype).min)
+            additive = additive[:, None, None, :]
+            for layer in self.layers:
+                x = layer(x, attention_mask=additive)[0]
+            return self.norm(x) * mask[..., None]
+
+    return TopLayers().train()

@@ -41,12 +41,14 @@ class ModelConfig:
     heads: int = 4
     embed_dim: int = 128
     dropout: float = 0.3
+    unfreeze_top: int = 0  # top layers of a wav2vec2 imitation encoder trained with the model
 
 
 class ContrastiveModel(nn.Module):
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, top: nn.Module | None = None) -> None:
         super().__init__()
         self.config = config
+        self.imitation_top = top  # the unfrozen top of the imitation encoder, or None
         w = config.width
         # input normalisation, fitted to the training data before training
         self.register_buffer("imitation_mean", torch.zeros(config.imitation_dim))
@@ -70,6 +72,8 @@ class ContrastiveModel(nn.Module):
                      frame_mask: torch.Tensor) -> torch.Tensor:
         """text (B, text_dim), has_text (B,) bool, frames (B, T, imitation_dim), frame_mask (B, T) True = real frame."""
         query = torch.where(has_text[:, None], self.text_in(text), self.no_label.expand(len(text), -1))[:, None, :]
+        if self.imitation_top is not None:
+            frames = self.imitation_top(frames, frame_mask)
         x = self.imitation_in((frames - self.imitation_mean) / self.imitation_std) * frame_mask[..., None]
         x = x + F.gelu(self.imitation_conv(x.transpose(1, 2))).transpose(1, 2)
         has_frames = frame_mask.any(dim=1)
