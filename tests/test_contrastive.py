@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 
 from sfxcli.errors import DataError, TrainingError
-from tests.conftest import REPO, SHARED, hum
+from tests.conftest import SHARED, hum
 
 SFX = SHARED / "sfx"
 
