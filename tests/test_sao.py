@@ -418,6 +418,8 @@ def test_doctor_says_whether_sao_can_run(tmp_path: Path, debug_folder: Path) -> 
     present = sfx("doctor", "--json", env={"SFX_SAO_MODEL": str(debug_folder)})
     sao = json.loads(present.stdout)["engines"]["sao"]
     assert sao["usable"] is True and str(debug_folder) in sao["why"] and "cpu" in sao["why"]
+    match = json.loads(present.stdout)["engines"]["match model"]
+    assert match["usable"] is True and "held-out fused MRR" in match["why"]
 
 
 class _RecordingHub(http.server.BaseHTTPRequestHandler):

@@ -55,7 +55,21 @@ def availability() -> dict[str, tuple[bool, str]]:
         "embedded": (True, "built in: numpy synthesis, runs on any CPU, no weights"),
         "library": (shipped > 0, f"{shipped} built-in recordings; {meaning}; {indexing}"),
         "sao": sao_availability(),
+        "match model": _match_model(),
     }
+
+
+def _match_model() -> tuple[bool, str]:
+    """The contrastive model that ranks results and drives ``sfx search`` (not an engine, but used by all)."""
+    from sfxcli.similarity import load
+
+    try:
+        model = load()
+    except EngineUnavailableError as error:
+        return False, f"{error.message}: results are ranked by following alone, `sfx search` cannot run"
+    evaluation = model.description.get("evaluation", {})
+    score = f", held-out fused MRR {evaluation['fused_mrr']:.2f}" if "fused_mrr" in evaluation else ""
+    return True, f"{model.path} ({', '.join(f'{k} {v}' for k, v in model.encoders.items())}{score})"
 
 
 def get_engine(name: str) -> Engine:
