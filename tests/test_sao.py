@@ -480,3 +480,32 @@ def test_takes_longer_than_the_model_window_are_refused(tmp_path: Path, run_cli)
     code, out, err = run_cli("gen", str(long_take), "wind", "--engine", "sao", "--model", "debug", "-p", str(tmp_path))
     assert code == EngineUnavailableError.exit_code and out == ""
     assert "generates at most 47.6 s; this request needs" in err and not (tmp_path / "sfx").exists()
+
+
+def test_controls_training_makes_an_adapter_that_follows_the_curves(tmp_path: Path) -> None:
+    import csv as csv_module
+
+    from sfxcli.engines.sao import generate, load_model
+
+    rows = list(csv_module.DictReader(open(REPO.parent / "shared" / "data" / "sfx" / "manifest.csv")))[:6]
+    manifest = tmp_path / "manifest.csv"
+    with open(manifest, "w", newline="") as handle:
+        writer = csv_module.writer(handle)
+        writer.writerow(["label", "sound"])
+        writer.writerows([(r["label"], str(REPO.parent / "shared" / "data" / "sfx" / r["path"])) for r in rows])
+    result = sfx("train", "controls", "--data", str(manifest), "--model", "debug", "--run", str(tmp_path / "run"),
+                 "--steps", "20", "--batch-size", "4", "--seconds", "2")
+    assert result.returncode == 0, result.stderr
+    adapter = Path(result.stdout.strip())
+    assert adapter.name == "controls_adapter.safetensors" and (tmp_path / "run" / "loss.png").is_file()
+    losses = [row["loss"] for row in csv_module.DictReader(open(tmp_path / "run" / "log.csv")) if row["loss"]]
+    assert len(losses) == 20 and all(np.isfinite(float(v)) for v in losses)
+    loaded = load_model("debug", adapter)
+    assert loaded.adapter_median == 3
+    frames = 44160 // loaded.downsampling
+    rising = np.stack([np.linspace(0, 1, frames)] * 3).astype(np.float32)
+    up = generate(loaded, "wind", "", 1.0, 1, 5, settings(loaded), curves=rising)
+    down = generate(loaded, "wind", "", 1.0, 1, 5, settings(loaded), curves=rising[:, ::-1].copy())
+    assert not np.allclose(up, down)  # trained from zero, the adapter now responds to the curves
+    taken = sfx("train", "controls", "--data", str(manifest), "--run", str(tmp_path / "run"), "--steps", "2")
+    assert taken.returncode == 80 and "is not empty" in taken.stderr

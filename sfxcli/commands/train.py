@@ -68,3 +68,39 @@ def contrastive(
                       f"(random {evaluation['random_mrr']:.3f}); recall@1/5/10 fused {evaluation['fused_r1']:.2f}/"
                       f"{evaluation['fused_r5']:.2f}/{evaluation['fused_r10']:.2f}")
     typer.echo(str(result.model_path))
+
+
+@app.command("controls")
+def controls(
+    data: Path = typer.Option(..., "--data", help="A manifest CSV (label, sound; paths relative to it)."),
+    model: str = typer.Option("debug", "--model", help="The Stable Audio Open model to adapt: hub id, folder or 'debug'."),
+    run: Path = typer.Option(Path("runs/controls"), "--run", help="New run folder: the adapter, log.csv, loss.png."),
+    steps: int = typer.Option(2000, "--steps", help="Training steps."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Crops per step."),
+    learning_rate: float = typer.Option(1e-3, "--learning-rate", help="Adapter learning rate."),
+    seconds: float = typer.Option(4.0, "--seconds", help="Crop length in seconds."),
+    seed: int = typer.Option(0, "--seed", help="Seed for crops, batches and noise."),
+) -> None:
+    """Train a controls adapter so a model follows loudness, brightness and pitch curves (Sketch2Sound-style)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from sfxcli.errors import UsageError
+    from training.controls import ControlsConfig, train_controls
+    from training.data import read_manifest
+
+    if steps < 1 or batch_size < 1 or learning_rate <= 0 or not 0.5 <= seconds <= 47:
+        raise UsageError("steps and batch size must be at least 1, the learning rate positive, seconds 0.5..47")
+    config = ControlsConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, seconds=seconds, seed=seed,
+                            checkpoint_every=max(1, min(200, steps)))
+    examples = read_manifest(data)
+    console = Console(stderr=True, highlight=False)
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("loading", total=1.0)
+        result = train_controls(examples, model, config, run,
+                                lambda message, fraction: bar.update(task, description=message, completed=fraction))
+    console.print(f"{result.steps} steps in {result.seconds:.0f} s, final loss {result.final_loss:.4f}; "
+                  f"loss curve in {run / 'loss.png'}")
+    console.print(f"use it: sfx gen TAKE LABEL --engine sao --model {model} --adapter {result.adapter_path}")
+    typer.echo(str(result.adapter_path))

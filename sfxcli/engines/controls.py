@@ -155,11 +155,11 @@ class ControlInjection:
             self._handle.remove()
             self._handle = None
 
-    def set(self, curves: "torch.Tensor") -> None:
-        """``curves``: (batch or 1, controls, latent frames) on the network's device."""
+    def set(self, curves: "torch.Tensor", grad: bool = False) -> None:
+        """``curves``: (batch or 1, controls, latent frames) on the network's device; ``grad`` when training."""
         import torch
 
-        with torch.no_grad():
+        with torch.set_grad_enabled(grad):
             self._term = self.adapter(curves.to(next(self.adapter.parameters()).dtype)) * self.strength
 
     def clear(self) -> None:
