@@ -560,3 +560,18 @@ def test_finetune_nan_guard_restarts_then_stops(tmp_path: Path) -> None:
     with pytest.raises(TrainingError) as stopped:
         finetune(examples, "debug", FinetuneConfig(**base, fault_nan_at=4, fault_nan_times=9), tmp_path / "always")
     assert "NaN or infinite 3 times (last at step 4)" in stopped.value.message
+
+
+def test_finetune_on_pre_encoded_latents(tmp_path: Path) -> None:
+    from sfxcli.engines.sao import load_model
+    from training.data import read_manifest
+    from training.finetune import FinetuneConfig, finetune
+
+    examples = read_manifest(_manifest(tmp_path, 3))
+    result = finetune(examples, "debug", FinetuneConfig(steps=3, batch_size=2, seconds=2.0, pre_encode=True,
+                                                        crops_per_sound=2, demo_every=0, checkpoint_every=3),
+                      tmp_path / "run")
+    assert result.steps == 3
+    training = json.loads((tmp_path / "run" / "model_config.training.json").read_text())["training"]
+    assert training["pre_encoded"] is True
+    assert load_model(str(tmp_path / "run")).source.kind == "folder"  # the export loads as a model folder

@@ -70,16 +70,29 @@ def contrastive(
     typer.echo(str(result.model_path))
 
 
+def _preset(kind: str, name: str, cls: type, overrides: dict[str, object]) -> object:
+    """A training preset's [train] table as ``cls``, with the options the user gave on top."""
+    from sfxcli.errors import TrainingError
+    from sfxcli.presets import from_table, training_preset
+
+    data, path = training_preset(kind, name)
+    if set(data) - {"train"}:
+        raise TrainingError(f"{path}: only a [train] table is read here")
+    return from_table(cls, {**data.get("train", {}), **{k: v for k, v in overrides.items() if v is not None}},
+                      f"{path}: [train]")
+
+
 @app.command("controls")
 def controls(
     data: Path = typer.Option(..., "--data", help="A manifest CSV (label, sound; paths relative to it)."),
     model: str = typer.Option("debug", "--model", help="The Stable Audio Open model to adapt: hub id, folder or 'debug'."),
     run: Path = typer.Option(Path("runs/controls"), "--run", help="New run folder: the adapter, log.csv, loss.png."),
-    steps: int = typer.Option(2000, "--steps", help="Training steps."),
-    batch_size: int = typer.Option(8, "--batch-size", help="Crops per step."),
-    learning_rate: float = typer.Option(1e-3, "--learning-rate", help="Adapter learning rate."),
-    seconds: float = typer.Option(4.0, "--seconds", help="Crop length in seconds."),
-    seed: int = typer.Option(0, "--seed", help="Seed for crops, batches and noise."),
+    preset: str = typer.Option("default", "--preset", help="Training preset: presets/training/controls-NAME.toml."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Training steps."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Crops per step."),
+    learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="Adapter learning rate."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", help="Crop length in seconds."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for crops, batches and noise."),
 ) -> None:
     """Train a controls adapter so a model follows loudness, brightness and pitch curves (Sketch2Sound-style)."""
     from rich.console import Console
@@ -89,10 +102,14 @@ def controls(
     from training.controls import ControlsConfig, train_controls
     from training.data import read_manifest
 
-    if steps < 1 or batch_size < 1 or learning_rate <= 0 or not 0.5 <= seconds <= 47:
+    config: ControlsConfig = _preset("controls", preset, ControlsConfig, {  # type: ignore[assignment]
+        "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate, "seconds": seconds, "seed": seed})
+    if config.steps < 1 or config.batch_size < 1 or config.learning_rate <= 0 or not 0.5 <= config.seconds <= 47:
         raise UsageError("steps and batch size must be at least 1, the learning rate positive, seconds 0.5..47")
-    config = ControlsConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, seconds=seconds, seed=seed,
-                            checkpoint_every=max(1, min(200, steps)))
+    if config.checkpoint_every > config.steps:
+        from dataclasses import replace
+
+        config = replace(config, checkpoint_every=config.steps)
     examples = read_manifest(data)
     console = Console(stderr=True, highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
@@ -111,38 +128,40 @@ def finetune_command(
     data: Path = typer.Option(..., "--data", help="A manifest CSV (label, sound; paths relative to it)."),
     model: str = typer.Option("debug", "--model", help="The base model: hub id, local folder, or 'debug'."),
     run: Path = typer.Option(Path("runs/finetune"), "--run", help="Run folder; afterwards `sfx gen --engine sao --model RUN`."),
-    steps: int = typer.Option(2000, "--steps", help="Training steps (total, also when resuming)."),
-    batch_size: int = typer.Option(4, "--batch-size", help="Crops per step (per device)."),
-    learning_rate: float = typer.Option(5e-5, "--learning-rate", help="Learning rate."),
-    seconds: float = typer.Option(10.0, "--seconds", help="Crop length in seconds."),
-    pre_encode: bool = typer.Option(False, "--pre-encode", help="Encode crops to latents once and train on those."),
-    ema: bool = typer.Option(True, "--ema/--no-ema", help="Keep an EMA of the weights and export it."),
-    demo_every: int = typer.Option(500, "--demo-every", help="Write demo generations every N steps (0: never)."),
-    checkpoint_every: int = typer.Option(500, "--checkpoint-every", help="Checkpoint every N steps."),
-    precision: str = typer.Option("32-true", "--precision", help="Lightning precision: 32-true, 16-mixed, bf16-mixed."),
-    devices: str = typer.Option("auto", "--devices", help="Lightning devices: auto, a count, or a list such as 0,1."),
-    num_nodes: int = typer.Option(1, "--num-nodes", help="Machines (multi-node needs a launcher, see the README)."),
-    strategy: str = typer.Option("auto", "--strategy", help="Lightning strategy: auto, ddp, deepspeed_stage_2, fsdp."),
-    seed: int = typer.Option(0, "--seed", help="Seed."),
+    preset: str = typer.Option("default", "--preset", help="Training preset: presets/training/finetune-NAME.toml."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Training steps (total, also when resuming)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Crops per step (per device)."),
+    learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="Learning rate."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", help="Crop length in seconds."),
+    pre_encode: Optional[bool] = typer.Option(None, "--pre-encode/--no-pre-encode", help="Encode crops to latents once and train on those."),
+    ema: Optional[bool] = typer.Option(None, "--ema/--no-ema", help="Keep an EMA of the weights and export it."),
+    demo_every: Optional[int] = typer.Option(None, "--demo-every", help="Write demo generations every N steps (0: never)."),
+    checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every", help="Checkpoint every N steps."),
+    precision: Optional[str] = typer.Option(None, "--precision", help="Lightning precision: 32-true, 16-mixed, bf16-mixed."),
+    devices: Optional[str] = typer.Option(None, "--devices", help="Lightning devices: auto, a count, or a list such as 0,1."),
+    num_nodes: Optional[int] = typer.Option(None, "--num-nodes", help="Machines (multi-node needs a launcher, see the README)."),
+    strategy: Optional[str] = typer.Option(None, "--strategy", help="Lightning strategy: auto, ddp, deepspeed_stage_2, fsdp."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the run folder's last checkpoint."),
 ) -> None:
     """Fine-tune a Stable Audio Open model on your sounds (stable-audio-tools' training wrapper, Lightning)."""
     from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from sfxcli.errors import UsageError
     from training.data import read_manifest
     from training.finetune import FinetuneConfig, finetune
 
-    if steps < 1 or batch_size < 1 or learning_rate <= 0 or not 0.5 <= seconds <= 47 or checkpoint_every < 1:
+    config: FinetuneConfig = _preset("finetune", preset, FinetuneConfig, {  # type: ignore[assignment]
+        "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate, "seconds": seconds,
+        "pre_encode": pre_encode, "use_ema": ema, "demo_every": demo_every, "checkpoint_every": checkpoint_every,
+        "precision": precision, "devices": devices, "num_nodes": num_nodes, "strategy": strategy, "seed": seed})
+    if (config.steps < 1 or config.batch_size < 1 or config.learning_rate <= 0 or not 0.5 <= config.seconds <= 47
+            or config.checkpoint_every < 1 or config.demo_every < 0):
         raise UsageError("steps, batch size and checkpoint interval must be at least 1, the learning rate positive, "
                          "seconds 0.5..47")
-    config = FinetuneConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, seconds=seconds,
-                            use_ema=ema, pre_encode=pre_encode, demo_every=demo_every, checkpoint_every=checkpoint_every,
-                            precision=precision, devices=devices, num_nodes=num_nodes, strategy=strategy, seed=seed)
     examples = read_manifest(data)
     console = Console(stderr=True, highlight=False)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("loading", total=1.0)
