@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 app = typer.Typer(help="Train sfx's models on your own sounds.", no_args_is_help=True)
 
@@ -26,7 +30,6 @@ def contrastive(
 ) -> None:
     """Train the imitation + label -> sound embedding model (fusion and projections; encoders frozen)."""
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from sfxcli.errors import UsageError
     from training.contrastive import load_run_config, prepare, train
@@ -38,15 +41,14 @@ def contrastive(
     config = load_run_config(preset, overrides)
     examples = read_manifest(data) if data is not None else read_vimsketch(vimsketch)  # type: ignore[arg-type]
     console = Console(stderr=True, highlight=False)
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    with _progress(console) as bar:
         task = bar.add_task("encoding", total=1.0)
         prepared = prepare(examples, config, lambda message, fraction: bar.update(task, description=message, completed=fraction))
     console.print(f"{len(prepared.labels)} sounds, {sum(len(t) for t in prepared.takes)} takes "
                   f"({sum(prepared.real_takes)} real imitations)" + (f"; skipped {len(prepared.skipped)}" if prepared.skipped else ""))
     for line in prepared.skipped[:10]:
         console.print(f"  [yellow]skipped[/] {line}")
-    with Progress(*columns, console=console, transient=True) as bar:
+    with _progress(console) as bar:
         task = bar.add_task("training", total=1.0)
 
         def report(message: str, fraction: float) -> None:
@@ -68,6 +70,14 @@ def contrastive(
                       f"(random {evaluation['random_mrr']:.3f}); recall@1/5/10 fused {evaluation['fused_r1']:.2f}/"
                       f"{evaluation['fused_r5']:.2f}/{evaluation['fused_r10']:.2f}")
     typer.echo(str(result.model_path))
+
+
+def _progress(console: "Console") -> "Progress":
+    """The progress bar every training command shows on stderr: description, bar, percent, time left."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeRemainingColumn(), console=console, transient=True)
 
 
 def _preset(kind: str, name: str, cls: type, overrides: dict[str, object]) -> object:
@@ -96,7 +106,6 @@ def controls(
 ) -> None:
     """Train a controls adapter so a model follows loudness, brightness and pitch curves (Sketch2Sound-style)."""
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from sfxcli.errors import UsageError
     from training.controls import ControlsConfig, train_controls
@@ -112,8 +121,7 @@ def controls(
         config = replace(config, checkpoint_every=config.steps)
     examples = read_manifest(data)
     console = Console(stderr=True, highlight=False)
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    with _progress(console) as bar:
         task = bar.add_task("loading", total=1.0)
         result = train_controls(examples, model, config, run,
                                 lambda message, fraction: bar.update(task, description=message, completed=fraction))
@@ -146,7 +154,6 @@ def finetune_command(
 ) -> None:
     """Fine-tune a Stable Audio Open model on your sounds (stable-audio-tools' training wrapper, Lightning)."""
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from sfxcli.errors import UsageError
     from training.data import read_manifest
@@ -162,8 +169,7 @@ def finetune_command(
                          "seconds 0.5..47")
     examples = read_manifest(data)
     console = Console(stderr=True, highlight=False)
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    with _progress(console) as bar:
         task = bar.add_task("loading", total=1.0)
 
         def report(message: str, fraction: float) -> None:
