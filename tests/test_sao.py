@@ -575,3 +575,21 @@ def test_finetune_on_pre_encoded_latents(tmp_path: Path) -> None:
     training = json.loads((tmp_path / "run" / "model_config.training.json").read_text())["training"]
     assert training["pre_encoded"] is True
     assert load_model(str(tmp_path / "run")).source.kind == "folder"  # the export loads as a model folder
+
+
+def test_finetune_out_of_memory_gives_advice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pytorch_lightning as pl
+    import torch
+
+    from training.data import read_manifest
+    from training.finetune import FinetuneConfig, finetune
+
+    def exhausted(*args: Any, **kwargs: Any) -> None:
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(pl.Trainer, "fit", exhausted)
+    with pytest.raises(TrainingError) as error:
+        finetune(read_manifest(_manifest(tmp_path, 2)), "debug",
+                 FinetuneConfig(steps=2, batch_size=16, seconds=2.0, demo_every=0), tmp_path / "run")
+    assert "out of GPU memory at batch size 16" in error.value.message
+    assert "--batch-size" in error.value.hint and "--pre-encode" in error.value.hint and "16-mixed" in error.value.hint
