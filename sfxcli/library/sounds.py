@@ -52,6 +52,7 @@ def library_features(library: Library, encode: Callable[[np.ndarray, int], np.nd
     stats: list[tuple[float, int]] = []
     failed: list[str] = []
     todo = []
+    shipped = path == SHIPPED_FEATURES  # packaged files get new mtimes on install: trust the shipped rows
     for i, entry in enumerate(library.entries):
         if only is not None and i not in only:
             stats.append((0.0, 0))
@@ -67,7 +68,6 @@ def library_features(library: Library, encode: Callable[[np.ndarray, int], np.nd
             continue
         stats.append((stat.st_mtime, stat.st_size))
         hit = known.get(entry.path)
-        shipped = path == SHIPPED_FEATURES  # packaged files get new mtimes on install
         if hit is not None and (shipped or (abs(hit[0] - stat.st_mtime) < 1e-6 and hit[1] == stat.st_size)):
             rows.append(hit[2])
         else:
@@ -84,9 +84,10 @@ def library_features(library: Library, encode: Callable[[np.ndarray, int], np.nd
     dim = next((len(r) for r in rows if r is not None), 0)
     vectors = np.stack([r if r is not None else np.zeros(dim, dtype=np.float32) for r in rows]) if rows else \
         np.zeros((0, dim), dtype=np.float32)
-    if todo and path != SHIPPED_FEATURES:
+    if todo and not shipped:
         # keep what was known before plus what was read now
-        merged = {p: (m, z, v) for p, (m, z, v) in known.items() if p in {e.path for e in library.entries}}
+        present = {e.path for e in library.entries}
+        merged = {p: (m, z, v) for p, (m, z, v) in known.items() if p in present}
         for i, entry in enumerate(library.entries):
             if rows[i] is not None:
                 merged[entry.path] = (stats[i][0], stats[i][1], rows[i])
@@ -104,14 +105,13 @@ def build_shipped() -> None:
 
         python -m sfxcli.library.sounds
     """
+    from sfxcli.audio import read_sound
     from sfxcli.features import sound_vector
     from sfxcli.library.store import open_library
 
     library = open_library(DEFAULT_LIBRARY)
     rows = []
     for entry in library.entries:
-        from sfxcli.audio import read_sound
-
         samples, rate = read_sound(library.root / entry.path)
         rows.append(sound_vector(samples, rate))
     temp = SHIPPED_FEATURES.with_name(".sounds.part.npz")
