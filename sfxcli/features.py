@@ -66,9 +66,12 @@ def build_mel_filters() -> None:
                           for b in (COARSE_BANDS, FINE_BANDS)})
 
 
-def frame_features(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """(frames, FRAME_FEATURES) at FRAME_RATE, uncapped in length."""
-    x = resample(np.asarray(samples, dtype=np.float64), sample_rate, RATE)
+def frame_features(samples: np.ndarray, sample_rate: int, spectrum: bool = True) -> np.ndarray:
+    """(frames, FRAME_FEATURES) at FRAME_RATE, uncapped in length; only the CONTOUR_DIM contours without ``spectrum``."""
+    return _frames_at_rate(resample(np.asarray(samples, dtype=np.float64), sample_rate, RATE), spectrum)
+
+
+def _frames_at_rate(x: np.ndarray, spectrum: bool = True) -> np.ndarray:
     curves = analyse(x, RATE)
     step = curves.frame_rate // FRAME_RATE
     n = max(1, curves.n_frames // step)
@@ -85,8 +88,8 @@ def frame_features(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     voicing = pool(curves.voicing)
     brightness = np.clip(np.log2(np.maximum(pool(curves.centroid_hz), 20.0) / 1000.0) / 3.0, -2.0, 2.0)
     novelty = np.clip(pool(curves.novelty), 0.0, 3.0)
-    mel = _log_mel(x, COARSE_BANDS, n)
-    return np.column_stack([level, pitch, voicing, brightness, novelty, mel]).astype(np.float32)
+    columns = [level, pitch, voicing, brightness, novelty] + ([_log_mel(x, COARSE_BANDS, n)] if spectrum else [])
+    return np.column_stack(columns).astype(np.float32)
 
 
 def _fit_length(frames: np.ndarray, length: int) -> np.ndarray:
@@ -98,25 +101,25 @@ def _fit_length(frames: np.ndarray, length: int) -> np.ndarray:
     return np.stack([np.interp(new, old, frames[:, i]) for i in range(frames.shape[1])], axis=1).astype(np.float32)
 
 
-def imitation_frames(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """(frames <= MAX_FRAMES, IMITATION_DIM) float32."""
-    frames = frame_features(samples, sample_rate)
+def imitation_frames(samples: np.ndarray, sample_rate: int, spectrum: bool = True) -> np.ndarray:
+    """(frames <= MAX_FRAMES, IMITATION_DIM) float32; (frames, CONTOUR_DIM) without ``spectrum``."""
+    frames = frame_features(samples, sample_rate, spectrum)
     return _fit_length(frames, MAX_FRAMES) if len(frames) > MAX_FRAMES else frames
 
 
 def contour_frames(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """(frames <= MAX_FRAMES, CONTOUR_DIM): the imitation's frames without their spectrum."""
-    return imitation_frames(samples, sample_rate)[:, :CONTOUR_DIM]
+    return imitation_frames(samples, sample_rate, spectrum=False)
 
 
 def sound_vector(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """(SOUND_DIM,) float32 summary of a sound."""
-    frames = frame_features(samples, sample_rate)
+    x = resample(np.asarray(samples, dtype=np.float64), sample_rate, RATE)
+    frames = _frames_at_rate(x)
     sounding = frames[frames[:, 0] > 0.25] if np.any(frames[:, 0] > 0.25) else frames
     pooled = np.concatenate([sounding.mean(axis=0), sounding.std(axis=0), sounding.max(axis=0)])
     contours = np.concatenate([_fit_length(frames[:, :1], CONTOUR_POINTS)[:, 0],
                                _fit_length(frames[:, 1:2], CONTOUR_POINTS)[:, 0]])
-    x = resample(np.asarray(samples, dtype=np.float64), sample_rate, RATE)
     fine = _log_mel(x, FINE_BANDS, max(1, len(frames)))
     fine_sounding = fine[frames[:, 0] > 0.25] if np.any(frames[:, 0] > 0.25) else fine
     seconds = np.log2(max(len(samples) / sample_rate, 0.05)) / 5.0
