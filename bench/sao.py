@@ -97,7 +97,7 @@ def follow(args: argparse.Namespace) -> None:
 
     from sfxcli.analysis import analyse, controls_from_curves
     from sfxcli.audio import read_imitation
-    from sfxcli.pipeline import GenerateRequest, _choose_engine, generate
+    from sfxcli.pipeline import GenerateRequest, _choose_engine, generate, query_matcher
     from sfxcli.presets import load_recipe
     from sfxcli.rank import score
 
@@ -115,7 +115,8 @@ def follow(args: argparse.Namespace) -> None:
                 done_f1.append(result.results[0].score.onset_f1)
                 imitation = read_imitation(path)
                 curves = analyse(imitation.samples, imitation.sample_rate)
-                engine = _choose_engine(request, None, (imitation.samples, imitation.sample_rate)).engine
+                take = (imitation.samples, imitation.sample_rate)
+                engine = _choose_engine(request, None, take, query_matcher(request.label, *take)).engine
                 recipe = load_recipe(result.recipe)
                 raw = engine.render_batch(controls_from_curves(curves), recipe, [1], 48000,
                                           imitation.duration_seconds + recipe.tail_seconds)[0].audio

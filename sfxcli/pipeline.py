@@ -178,7 +178,8 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     target_seconds = controls.duration_seconds if request.seconds is not None else imitation.duration_seconds
     match = choose_recipe(request)
     recipe = load_recipe(match.recipe)
-    choice = _choose_engine(request, engine, (reference, imitation.sample_rate))
+    matching = query_matcher(request.label, reference, imitation.sample_rate)  # encoded once, used twice below
+    choice = _choose_engine(request, engine, (reference, imitation.sample_rate), matching)
     engine = choice.engine
     follow = recipe.follow if choice.follow is None else choice.follow
     chains = [load_fx(name) for name in (choice.fx or recipe.fx if request.fx is None else request.fx)]
@@ -199,8 +200,8 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
         rendered.append((seed, audio, render.params, post_info, result_score))
         report(f"rendered candidate {i + 1}/{n_candidates}", 0.1 + 0.7 * (i + 1) / n_candidates)
 
-    matched, ranked_by = with_matches([item[4] for item in rendered], request.label, reference, imitation.sample_rate,
-                                      [item[1] for item in rendered], request.sample_rate)
+    matched, ranked_by = with_matches([item[4] for item in rendered], matching, [item[1] for item in rendered],
+                                      request.sample_rate)
     rendered = [(*item[:4], s) for item, s in zip(rendered, matched, strict=True)]
     ranking = order(matched)[: request.variations]
     batched = hasattr(engine, "render_batch")
@@ -303,15 +304,25 @@ def _synthesis(loaded: Engine | None, note: str) -> EngineChoice:
     return EngineChoice(engine, note)
 
 
+def query_matcher(label: str, imitation: np.ndarray, sample_rate: int) -> Any:
+    """The match model with this request's query encoded (a ``similarity.Matcher``), or why there is none."""
+    from sfxcli.similarity import matcher
+
+    try:
+        return matcher(label, (imitation, sample_rate))
+    except EngineUnavailableError as error:
+        return error.message
+
+
 def _choose_engine(request: GenerateRequest, loaded: Engine | None,
-                   imitation: tuple[np.ndarray, int] | None = None) -> EngineChoice:
+                   imitation: tuple[np.ndarray, int] | None = None, matching: Any = None) -> EngineChoice:
     """The engine for this request: the library when asked for or when it knows the label, else synthesis.
 
     ``sao`` loads (or reuses) a Stable Audio Open model and sketches with the
     engine ``auto`` would pick.
     """
     if request.engine == "sao":
-        return _sao_choice(request, loaded, imitation)
+        return _sao_choice(request, loaded, imitation, matching)
     if request.engine not in ("auto", "library"):
         return _synthesis(loaded, "engine embedded")
     from sfxcli.engines.library import LibraryEngine
@@ -334,8 +345,8 @@ def _choose_engine(request: GenerateRequest, loaded: Engine | None,
     if best is None:
         raise EngineUnavailableError(f"nothing in {where} ({library.root}) matches '{request.label}'",
                                      "use --engine embedded, or add recordings with that name to the library")
-    if imitation is not None:
-        candidates, _ = _rerank_by_match(library, candidates, request.label, imitation)
+    if matching is not None and not isinstance(matching, str):
+        candidates = _rerank_by_match(library, candidates, matching)
         best = candidates[0]
     note = f"engine library: {len(library.entries)} recordings in {where}, best {best.why} (score {best.score:.2f})"
     # recordings carry their own space (only a rumble filter), and are held to the imitation's
@@ -348,40 +359,34 @@ MATCH_BLEND = 0.3  # how much the imitation match adds to a recording's label sc
 RERANK = 12  # label candidates the imitation match re-orders
 
 
-def _rerank_by_match(library: Any, candidates: list[Any], label: str,
-                     imitation: tuple[np.ndarray, int]) -> tuple[list[Any], bool]:
+def _rerank_by_match(library: Any, candidates: list[Any], matching: Any) -> list[Any]:
     """Re-order the best label matches by how well each recording matches this imitation called this label."""
     from dataclasses import replace
 
-    from sfxcli.errors import EngineUnavailableError
     from sfxcli.library.sounds import library_features
-    from sfxcli.similarity import load, model_scores, sound_features
 
+    top = candidates[:RERANK]
+    rows = {e.path: i for i, e in enumerate(library.entries)}
     try:
-        model = load()
-        top = candidates[:RERANK]
-        rows = {e.path: i for i, e in enumerate(library.entries)}
-        features, failed = library_features(library, lambda x, sr: sound_features(model, x, sr),
-                                            model.encoders["sound"], only={rows[c.entry.path] for c in top})
-        cosines = model_scores(model, label, imitation, features[[rows[c.entry.path] for c in top]])
+        features, failed = library_features(library, matching.features, matching.model.encoders["sound"],
+                                            only={rows[c.entry.path] for c in top})
+        cosines = matching.scores(features[[rows[c.entry.path] for c in top]])
     except EngineUnavailableError:
-        return candidates, False
+        return candidates
     rescored = [replace(c, score=c.score + MATCH_BLEND * float(cos), why=f"{c.why}, imitation match {cos:+.2f}")
                 for c, cos in zip(top, cosines, strict=True) if c.entry.path not in failed]
-    if not rescored:
-        return candidates, False
-    return sorted(rescored, key=lambda c: -c.score) + candidates[RERANK:], True
+    return sorted(rescored, key=lambda c: -c.score) + candidates[RERANK:] if rescored else candidates
 
 
 def _sao_choice(request: GenerateRequest, loaded: Engine | None,
-                imitation: tuple[np.ndarray, int] | None) -> EngineChoice:
+                imitation: tuple[np.ndarray, int] | None, matching: Any) -> EngineChoice:
     from dataclasses import replace
 
     from sfxcli.engines.sao import SaoEngine, default_model, resident_model
 
-    sketcher = _choose_engine(replace(request, engine="auto"), loaded, imitation)
+    sketcher = _choose_engine(replace(request, engine="auto"), loaded, imitation, matching)
     model = resident_model(request.model or default_model(), request.adapter)
-    engine = SaoEngine(model, request.label, sketcher.engine, None, imitation, request.generative_overrides())
+    engine = SaoEngine(model, request.label, sketcher.engine, imitation, request.generative_overrides())
     sketch = {"engine": f"sketches by the {sketcher.engine.name} engine", "imitation": "the imitation as sketch",
               "none": "no sketch"}[request.sketch] if request.sketch else f"the recipe's sketch ({sketcher.engine.name} engine)"
     note = f"engine sao: {model.describe()}, starting from {sketch}"

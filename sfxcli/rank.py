@@ -9,10 +9,14 @@ MATCH_WEIGHT times the match cosine.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sfxcli.analysis import analyse, loudness_correlation, onset_f1
+
+if TYPE_CHECKING:
+    from sfxcli.similarity import Matcher
 
 
 @dataclass(frozen=True)
@@ -48,16 +52,15 @@ def order(scores: list[Score]) -> list[int]:
     return sorted(range(len(scores)), key=lambda i: (-scores[i].rank_value, i))
 
 
-def with_matches(scores: list[Score], label: str, imitation: np.ndarray, imitation_rate: int,
-                 results: list[np.ndarray], result_rate: int) -> tuple[list[Score], str]:
-    """Each score with its result's match to the query (label + imitation); unchanged, and why, when the model cannot run."""
+def with_matches(scores: list[Score], matching: Matcher | str, results: list[np.ndarray],
+                 result_rate: int) -> tuple[list[Score], str]:
+    """Each score with its result's match to the query; unchanged when there is no matcher (``matching`` says why)."""
     from sfxcli.errors import EngineUnavailableError
-    from sfxcli.similarity import load, model_scores, sound_features
 
+    if isinstance(matching, str):
+        return scores, f"ranked by following only ({matching})"
     try:
-        model = load()
-        features = np.stack([sound_features(model, audio, result_rate) for audio in results])
-        matches = model_scores(model, label, (imitation, imitation_rate), features)
+        matches = matching.scores(np.stack([matching.features(audio, result_rate) for audio in results]))
     except EngineUnavailableError as error:
         return scores, f"ranked by following only ({error.message})"
     return [replace(s, match=float(m)) for s, m in zip(scores, matches, strict=True)], "ranked by following and match"

@@ -174,14 +174,39 @@ EXAMPLE_WEIGHT = 1.0  # what a sound that is feature for feature the query audio
 EXAMPLE_SHARPNESS = 0.05  # ... falling by e for every 0.05 of standardised feature cosine below 1
 
 
-def model_scores(model: MatchModel, label: str | None, audio: tuple[np.ndarray, int] | None,
-                 features: np.ndarray) -> np.ndarray:
-    """The learned cosine of each sound with the query "this imitation, called this"."""
+def query_vector(model: MatchModel, label: str | None, audio: tuple[np.ndarray, int] | None) -> np.ndarray:
+    """The unit query vector of "this imitation, called this" (either part may be missing, not both)."""
     text = text_vector(model, label)
     frames = imitation_frames(model, *audio) if audio is not None else None
     if text is None and frames is None:
         raise EngineUnavailableError(f"the label '{label}' has no word the match model knows, and there is no imitation")
-    return model.sounds(features) @ model.query(text, frames)
+    return model.query(text, frames)
+
+
+def model_scores(model: MatchModel, label: str | None, audio: tuple[np.ndarray, int] | None,
+                 features: np.ndarray) -> np.ndarray:
+    """The learned cosine of each sound with the query "this imitation, called this"."""
+    return model.sounds(features) @ query_vector(model, label, audio)
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """The loaded model and one request's query, encoded once: score any number of sounds against it."""
+
+    model: MatchModel
+    query: np.ndarray
+
+    def features(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+        return sound_features(self.model, samples, sample_rate)
+
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        return self.model.sounds(features) @ self.query
+
+
+def matcher(label: str | None, audio: tuple[np.ndarray, int] | None) -> Matcher:
+    """Load the match model and encode the query; raises ``EngineUnavailableError`` when either cannot be done."""
+    model = load()
+    return Matcher(model, query_vector(model, label, audio))
 
 
 def match_scores(model: MatchModel, label: str | None, audio: tuple[np.ndarray, int] | None,

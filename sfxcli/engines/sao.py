@@ -571,13 +571,13 @@ class SaoEngine:
 
     name = "sao"
 
-    def __init__(self, loaded: LoadedModel, label: str, sketch_engine: Engine | None, sketch_mode: str | None = None,
+    def __init__(self, loaded: LoadedModel, label: str, sketch_engine: Engine | None,
                  imitation: tuple[np.ndarray, int] | None = None, overrides: dict[str, Any] | None = None) -> None:
         self.loaded = loaded
         self.label = label
         self.sketch_engine = sketch_engine
         self.imitation = imitation  # (mono samples, rate) for the "imitation" sketch
-        self.overrides = {**(overrides or {}), **({"sketch": sketch_mode} if sketch_mode else {})}
+        self.overrides = dict(overrides or {})  # the request's changes to the recipe's [generative] table
         self.max_batch = MAX_BATCH
 
     def render(self, controls: Controls, recipe: Recipe, seed: int, sample_rate: int,
