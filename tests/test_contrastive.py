@@ -372,8 +372,7 @@ def test_unfrozen_top_of_a_wav2vec2_encoder_trains_and_serves(tmp_path: Path) ->
     run_config = RunConfig(
         train=TrainConfig(steps=12, batch_size=8, eval_every=6, checkpoint_every=6, synthetic_per_sound=1,
                           augmented_per_take=0, workers=1, holdout=0.2),
-        model=ModelConfig(width=32, heads=2, embed_dim=16, imitation_encoder=name, unfreeze_top=1),
-        imitation_encoder=name)
+        model=ModelConfig(width=32, heads=2, embed_dim=16, imitation_encoder=name, unfreeze_top=1))
     data = prepare([Example(label, path) for label, path in real_sounds(12, seed=7)], run_config)
     assert data.takes[0][0].shape[1] == 32  # the states entering the top layer
     result = train(data, run_config, tmp_path / "run")

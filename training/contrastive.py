@@ -66,9 +66,19 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    text_encoder: str = "minilm-words"
-    imitation_encoder: str = "contours"
-    sound_encoder: str = "features"
+
+    # the encoders are named once, in the model config
+    @property
+    def text_encoder(self) -> str:
+        return self.model.text_encoder
+
+    @property
+    def imitation_encoder(self) -> str:
+        return self.model.imitation_encoder
+
+    @property
+    def sound_encoder(self) -> str:
+        return self.model.sound_encoder
 
 
 def load_run_config(preset: str, overrides: dict[str, Any] | None = None) -> RunConfig:
@@ -91,7 +101,7 @@ def load_run_config(preset: str, overrides: dict[str, Any] | None = None) -> Run
                                      "unfreeze_top": encoders.get("unfreeze_top", 0)}, f"{where}: [model]")
     if not (train.steps >= 1 and train.batch_size >= 2 and train.learning_rate > 0 and 0 <= train.holdout < 1):
         raise TrainingError(f"{where}: [train] needs steps >= 1, batch_size >= 2, learning_rate > 0, 0 <= holdout < 1")
-    return RunConfig(train, model, augment_config, model.text_encoder, model.imitation_encoder, model.sound_encoder)
+    return RunConfig(train, model, augment_config)
 
 
 # -- features ---------------------------------------------------------------------------------------
