@@ -28,7 +28,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -233,6 +232,7 @@ def finetune(examples: list[Example], model_spec: str, config: FinetuneConfig, r
     (run / "finetune.json").write_text(json.dumps({"version": 1, "model": model_spec, **asdict(config)}, indent=2) + "\n")
 
     model = loaded.model.to("cpu").float().train().requires_grad_(True)
+    initial = {k: v.detach().clone() for k, v in model.state_dict().items()}  # a restart before any checkpoint
     if model.pretransform is not None:
         model.pretransform.requires_grad_(False)
     dataset: Any = CropDataset(sounds, length, loaded.sample_rate, config.seed, config.steps * config.batch_size)
@@ -309,8 +309,8 @@ def finetune(examples: list[Example], model_spec: str, config: FinetuneConfig, r
                     f"the loss was NaN or infinite {state['restarts']} times (last at step {error.step}); stopped",
                     "lower --learning-rate, try --precision 32-true, check the sounds; --resume continues from "
                     f"{last if last.is_file() else 'scratch'}") from None
-            if not last.is_file():
-                model = loaded.model.float()  # nothing was updated before the failing step's backward
+            if not last.is_file():  # steps before the failure did change the weights: start from the base model
+                model.load_state_dict(initial)
         except torch.cuda.OutOfMemoryError:
             raise TrainingError(f"out of GPU memory at batch size {config.batch_size}", OOM_ADVICE) from None
         except RuntimeError as error:
@@ -392,7 +392,3 @@ def plot_metrics(run: Path) -> None:
     losses = [float(loss) for _, loss, _ in rows if math.isfinite(float(loss))]
     if losses:
         plot_losses(losses, run / "loss.png")
-
-
-def clean_run(run: Path) -> None:
-    shutil.rmtree(run, ignore_errors=True)
