@@ -417,8 +417,9 @@ def reproduce_command(request: GenerateRequest, imitation: Imitation, recipe: st
         args += ["--model", parse_model_spec(request.model or default_model()).location]
         if request.adapter is not None:
             args += ["--adapter", str(request.adapter.expanduser().resolve())]
+        flags = {"steps": "--steps", "cfg_scale": "--cfg", "sketch": "--sketch", "sketch_noise": "--sketch-noise"}
         for key, value in request.generative_overrides().items():
-            args += [f"--{key.replace('_', '-').replace('-scale', '')}", str(value)]
+            args += [flags[key], str(value)]
     if engine in ("library", "sao"):  # the sao engine sketches with the library
         if request.library is not None:
             args += ["--library", str(request.library.expanduser().resolve())]
