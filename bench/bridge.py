@@ -29,7 +29,8 @@ from pythonosc.osc_packet import OscPacket
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bridge.server import encode  # noqa: E402
-from sfxcli.pipeline import GenerateRequest, generate  # noqa: E402
+from sfxcli.pipeline import generate  # noqa: E402
+from sfxcli.request import GenerateRequest  # noqa: E402
 
 
 def _wait(sock: socket.socket, rid: str, finals: tuple[str, ...]) -> str:

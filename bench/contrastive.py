@@ -66,7 +66,7 @@ def metrics(ranks: list[int]) -> str:
 
 
 def retrieval(model_path: Path | None) -> None:
-    from sfxcli.similarity import load, match_scores, model_scores, sound_features
+    from sfxcli.match import load, match_scores, model_scores, sound_features
 
     model = load(model_path)
     items, candidates, _ = queries()
@@ -94,7 +94,7 @@ def retrieval(model_path: Path | None) -> None:
 def speed(files: int) -> None:
     from sfxcli.library.sounds import library_features
     from sfxcli.library.store import open_library
-    from sfxcli.similarity import load, match_scores, sound_features
+    from sfxcli.match import load, match_scores, sound_features
 
     model = load()
     rng = np.random.default_rng(0)

@@ -21,7 +21,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import imitation_files, label_for  # noqa: E402
 
-from sfxcli.pipeline import GenerateRequest, generate  # noqa: E402
+from sfxcli.pipeline import generate  # noqa: E402
+from sfxcli.request import GenerateRequest  # noqa: E402
 from sfxcli.presets import recipe_names  # noqa: E402
 
 

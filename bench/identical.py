@@ -4,8 +4,10 @@ Every request runs through the CLI as a user types it, with a seed, into a
 fresh project and a fresh cache: several labels, each engine (auto, embedded,
 library, sao with the debug model), a --seconds stretch, a --library folder
 of real recordings, FLAC with --lufs and FX chains. Each written file is
-hashed: the audio as written, and its sidecar with the repository's and the
-run's temporary folders replaced by placeholders (library locations appear there).
+kept: the audio as a hash of its bytes, the sidecar as its content with the
+repository's and the run's temporary folders replaced by placeholders
+(library locations appear there). Sidecars compare equal when every field
+is; the reproduce command when it holds the same arguments, in any order.
 
     python bench/identical.py --save before.json           # on the old version
     python bench/identical.py --against before.json        # on the new one: identical N/N, or what differs
@@ -20,12 +22,14 @@ import argparse
 import contextlib
 import hashlib
 import io
+import shlex
 import json
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import IMITATIONS, REPO  # noqa: E402
@@ -56,17 +60,49 @@ REQUESTS: dict[str, list[str]] = {
 }
 
 
-def _digest(path: Path, tmp: Path) -> str:
+def _digest(path: Path, tmp: Path) -> Any:
+    """An audio file's SHA-256; a sidecar's content, with the run's folders replaced by placeholders."""
     data = path.read_bytes()
-    if path.suffix == ".json":  # sidecars name the built-in library's and the test library's folders
-        data = data.replace(str(REPO).encode(), b"<repo>").replace(str(tmp).encode(), b"<tmp>")
-    return hashlib.sha256(data).hexdigest()
+    if path.suffix != ".json":
+        return hashlib.sha256(data).hexdigest()
+    text = data.decode().replace(str(REPO), "<repo>").replace(str(tmp), "<tmp>")
+    return json.loads(text)
 
 
-def run_all() -> dict[str, dict[str, str]]:
+def _compare(old: Any, new: Any) -> str | None:
+    """None when equal; else what differs. A sidecar's reproduce command counts as equal when it holds the same
+    arguments (flag and value pairs) in another order."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return None if old == new else "bytes"
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if keys == ["reproduce"] or (keys and keys[-1] == "reproduce"):
+        if _arguments(old["reproduce"]) == _arguments(new["reproduce"]):
+            keys.remove("reproduce")
+    return ", ".join(keys) or None
+
+
+def _arguments(command: str) -> list[tuple[str, ...]]:
+    """A gen command as its imitation and label plus its (option, value) pairs, each option by its field name."""
+    try:
+        from sfxcli.request import options
+    except ImportError:  # a version before the request table: compare the command as written
+        return [(command,)]
+    alias = {flag: row.name for row in options() for flag in row.flags}
+    words = shlex.split(command)
+    head, rest = words[:4], words[4:]
+    pairs, i = [], 0
+    while i < len(rest):
+        takes_value = i + 1 < len(rest) and not (rest[i + 1].startswith("-") and rest[i + 1] in alias)
+        name = alias.get(rest[i], rest[i])
+        pairs.append((name, rest[i + 1]) if takes_value else (name,))
+        i += 2 if takes_value else 1
+    return [tuple(head), *sorted(pairs)]
+
+
+def run_all() -> dict[str, dict[str, Any]]:
     from sfxcli.app import main
 
-    results: dict[str, dict[str, str]] = {}
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         library = Path(tmp) / "library"
         for rel in LIBRARY_FILES:
@@ -107,10 +143,12 @@ def main() -> None:
         old, new = before.get(name, {}), results.get(name, {})
         for file in sorted(set(old) | set(new)):
             total += 1
-            if old.get(file) == new.get(file):
+            difference = ("missing now" if file not in new else "new" if file not in old
+                          else _compare(old[file], new[file]))
+            if difference is None:
                 same += 1
             else:
-                print(f"differs: {name}/{file} ({'missing now' if file not in new else 'new' if file not in old else 'bytes'})")
+                print(f"differs: {name}/{file} ({difference})")
     print(f"identical: {same}/{total} files over {len(results)} requests")
     sys.exit(0 if same == total else 1)
 

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, imitation_files  # noqa: E402
 
 from sfxcli.library.index import update_index  # noqa: E402
-from sfxcli.pipeline import GenerateRequest, generate  # noqa: E402
+from sfxcli.pipeline import generate  # noqa: E402
+from sfxcli.request import GenerateRequest  # noqa: E402
 
 WORDS = ["door", "creak", "slam", "glass", "metal", "hit", "wind", "rain", "fire", "engine", "whoosh", "dog", "bark"]
 

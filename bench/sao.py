@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, imitation_files, label_for  # noqa: E402
@@ -43,25 +44,28 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    from sfxcli.engines.sao import generate as sample, resident_model, sampler_settings
+    from sfxcli.engines.choice import Resident
+    from sfxcli.engines.sao import generate as sample, sampler_settings
 
-    model = resident_model(args.model)
+    resident = Resident()  # held for the whole run, as the serve worker holds its model
+    model = resident.sao_model(args.model)
     load = time.perf_counter() - started
     print(f"model: {model.describe()}")
     print(f"load (import stable-audio-tools, build, read weights, move to device): {load:.2f} s")
 
-    from sfxcli.pipeline import GenerateRequest, generate
+    from sfxcli.pipeline import generate
     from sfxcli.presets import Generative
+    from sfxcli.request import GenerateRequest
 
     example = REPO / "examples" / "hum.wav"
     with tempfile.TemporaryDirectory() as project:
         request = GenerateRequest(imitation=example, label="door creak", project=Path(project), engine="sao",
                                   model=args.model, steps=args.steps, variations=args.variations, seed=1)
-        generate(request)  # warm-up
+        generate(request, resident=resident)  # warm-up
         times = []
         for _ in range(args.repeats):
             t0 = time.perf_counter()
-            generate(request)
+            generate(request, resident=resident)
             times.append(time.perf_counter() - t0)
     print(f"per request, {args.variations} variations of the 3 s example through the pipeline: "
           f"median {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})")
@@ -89,17 +93,20 @@ def main() -> None:
     else:
         print(f"device {model.device}: no GPU memory figure")
     if args.follow:
-        follow(args)
+        follow(args, resident)
 
 
-def follow(args: argparse.Namespace) -> None:
+def follow(args: argparse.Namespace, resident: Any) -> None:
     import numpy as np
 
     from sfxcli.analysis import analyse, controls_from_curves
     from sfxcli.audio import read_imitation
-    from sfxcli.pipeline import GenerateRequest, _choose_engine, generate, query_matcher
+    from sfxcli.engines.choice import choose_engine
+    from sfxcli.match import encode_query
+    from sfxcli.pipeline import generate
     from sfxcli.presets import load_recipe
     from sfxcli.rank import score
+    from sfxcli.request import GenerateRequest
 
     files = imitation_files()
     print(f"adherence on {len(files)} real imitations, 1 variation each (median loudness r / onset F1):")
@@ -110,13 +117,13 @@ def follow(args: argparse.Namespace) -> None:
                 request = GenerateRequest(imitation=path, label=label_for(path), project=Path(project), engine="sao",
                                           model=args.model, steps=args.steps, sketch=mode,
                                           sketch_noise=args.sketch_noise, variations=1, seed=1)
-                result = generate(request)
+                result = generate(request, resident=resident)
                 done_r.append(result.results[0].score.loudness_r)
                 done_f1.append(result.results[0].score.onset_f1)
                 imitation = read_imitation(path)
                 curves = analyse(imitation.samples, imitation.sample_rate)
                 take = (imitation.samples, imitation.sample_rate)
-                engine = _choose_engine(request, None, take, query_matcher(request.label, *take)).engine
+                engine = choose_engine(request, take, encode_query(request.label, take), resident).engine
                 recipe = load_recipe(result.recipe)
                 raw = engine.render_batch(controls_from_curves(curves), recipe, [1], 48000,
                                           imitation.duration_seconds + recipe.tail_seconds)[0].audio

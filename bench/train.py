@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO  # noqa: E402
 
-from training.controls import ControlsConfig, train_controls  # noqa: E402
+from training.adapter import ControlsConfig, train_controls  # noqa: E402
 from training.data import Example  # noqa: E402
 from training.finetune import FinetuneConfig, finetune  # noqa: E402
 

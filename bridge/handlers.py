@@ -52,7 +52,7 @@ def check_token(state: BridgeState, request: Request) -> None:
 def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) -> list[Reply]:
     from sfxcli.errors import SfxError
     from sfxcli.output import output_folder
-    from sfxcli.pipeline import GenerateRequest, fx_option, level_config, validate
+    from sfxcli.request import from_osc
 
     rid = request.request_id
     if state.in_flight(rid):
@@ -71,21 +71,10 @@ def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) ->
     library = options.get("library")
     if library is not None and (not Path(library).is_absolute() or not Path(library).is_dir()):
         raise RequestError(rid, f"library must be an existing folder given as an absolute path: {library}")
-    subfolder = options.get("subfolder", "sfx")
     try:
-        output_folder(state.project, subfolder)
-        job_request = GenerateRequest(
-            imitation=path, label=label, project=state.project, subfolder=subfolder,
-            variations=options.get("variations", 4), candidates=options.get("candidates"), seed=options.get("seed"),
-            preset=options.get("preset"), engine=options.get("engine", state.engine),
-            sample_rate=options.get("sample_rate", 48000), library=Path(library) if library else None,
-            library_layers=options.get("library_layers", 1), library_pitch=options.get("library_pitch", "varispeed"),
-            format=str(options.get("format", "wav")).lower(), seconds=options.get("seconds"),
-            model=state.model, adapter=state.adapter, steps=options.get("steps"), cfg_scale=options.get("cfg"),
-            sketch=options.get("sketch"), sketch_noise=options.get("sketch_noise"),
-            level=level_config(options.get("peak"), options.get("lufs")), fx=fx_option(options.get("fx")),
-        )
-        validate(job_request)
+        job_request = from_osc(path, label, options, {"engine": state.engine, "model": state.model,
+                                                      "adapter": state.adapter, "project": state.project})
+        output_folder(job_request.project, job_request.subfolder)
     except SfxError as error:
         raise RequestError(rid, error.message) from None
     if len(state.queue) >= state.max_queue:

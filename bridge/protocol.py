@@ -5,6 +5,7 @@ a ``RequestError`` out; replies are ``(address, arguments)`` tuples. Every
 request's first argument is a request id (string or int) chosen by the
 client; every reply carries it back. Optional settings follow the fixed
 arguments as key/value pairs, and ``token <secret>`` may be one of them.
+The options of /sfx/generate are the request table's (``sfxcli.request``).
 
 | address | arguments | replies |
 |---|---|---|
@@ -21,35 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sfxcli.request import osc_kind, osc_options
+
 MAX_DATAGRAM_BYTES = 8192
 MAX_IMITATION_BYTES = 200 * 1024 * 1024
 MAX_ID_CHARS = 128
 
 Reply = tuple[str, list[Any]]
-
-# option key -> (type, description) for /sfx/generate
-GENERATE_OPTIONS: dict[str, tuple[type, str]] = {
-    "variations": (int, "files to write"),
-    "candidates": (int, "render this many, keep the best"),
-    "seed": (int, "bit-identical output"),
-    "preset": (str, "recipe name"),
-    "engine": (str, "auto, library, embedded or sao (default: the server's --engine)"),
-    "library": (str, "absolute path of a folder of recordings for the library engine"),
-    "library_layers": (int, "1 or 2 recordings layered"),
-    "library_pitch": (str, "varispeed or shift"),
-    "subfolder": (str, "folder inside the project"),
-    "format": (str, "wav, flac, ogg or mp3"),
-    "sample_rate": (int, "Hz"),
-    "peak": (float, "true-peak target, dBFS"),
-    "lufs": (float, "loudness target, LUFS"),
-    "fx": (str, "comma-separated FX chains, or none"),
-    "seconds": (float, "spread the performance over this many seconds"),
-    "steps": (int, "sao: sampling steps"),
-    "cfg": (float, "sao: classifier-free guidance scale"),
-    "sketch": (str, "sao: engine, imitation or none"),
-    "sketch_noise": (float, "sao: noise over the sketch (sigma)"),
-}
-
 
 class RequestError(Exception):
     """A request the server answers with /sfx/error; ``request_id`` is '' when unknown."""
@@ -137,10 +116,11 @@ def parse(address: str, arguments: list[Any]) -> Request:
         if key == "token":
             token = str(value)
             continue
-        if verb != "generate" or key not in GENERATE_OPTIONS:
-            known = ", ".join(GENERATE_OPTIONS) if verb == "generate" else "token"
+        generate_options = osc_options()
+        if verb != "generate" or key not in generate_options:
+            known = ", ".join(generate_options) if verb == "generate" else "token"
             raise RequestError(request_id, f"{address}: unknown option {key!r} (known: {known})")
-        options[key] = _coerce_option(request_id, key, value, GENERATE_OPTIONS[key][0])
+        options[key] = _coerce_option(request_id, key, value, osc_kind(generate_options[key]))
     return Request(verb, request_id, tuple(values), options, token)
 
 

@@ -7,7 +7,9 @@ It talks to the server over a ``multiprocessing`` pipe with plain tuples:
   ``("done", key, [paths])``, ``("error", key, message)``, ``("cancelled", key)``
 
 Cancelling a running job sets a shared value to its key; the pipeline polls
-it between candidates.
+it between candidates. The worker's ``Resident`` holds the models it loads
+(a Stable Audio Open model at startup with ``--engine sao``, or at the first
+request for one) and hands them to every job.
 """
 
 from __future__ import annotations
@@ -36,12 +38,12 @@ def run(conn: Connection, config: WorkerConfig, cancel_key: Any) -> None:
     """Worker main loop (runs in the child process)."""
     # the server handles Ctrl-C and shuts the worker down itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from sfxcli.engines import get_engine
+    from sfxcli.engines.choice import Resident
     from sfxcli.errors import CancelledError, SfxError
     from sfxcli.pipeline import generate
 
+    resident = Resident()  # the models this worker keeps for its whole life
     try:
-        engine = get_engine("embedded")  # always at hand; library engines are built per request
         if config.engine in ("auto", "library"):
             from sfxcli.errors import LibraryError
             from sfxcli.library.store import open_library
@@ -52,9 +54,9 @@ def run(conn: Connection, config: WorkerConfig, cancel_key: Any) -> None:
                 pass  # each request says why; auto requests fall back to synthesis
         device = device_for(config.engine)
         if config.engine == "sao":  # load the model once, before the first request
-            from sfxcli.engines.sao import default_model, resident_model
+            from sfxcli.engines.sao.model import default_model
 
-            loaded = resident_model(config.model or default_model(), config.adapter)
+            loaded = resident.sao_model(config.model or default_model(), config.adapter)
             device = f"{loaded.device} ({loaded.dtype}, {loaded.source}, loaded in {loaded.load_seconds:.1f} s)"
     except SfxError as error:
         conn.send(("fatal", error.message + (f" ({error.hint})" if error.hint else "")))
@@ -76,7 +78,7 @@ def run(conn: Connection, config: WorkerConfig, cancel_key: Any) -> None:
             return bool(cancel_key.value == key)
 
         try:
-            result = generate(request, progress, cancelled=cancelled, engine=engine)
+            result = generate(request, progress, cancelled=cancelled, resident=resident)
         except CancelledError:
             conn.send(("cancelled", key))
         except SfxError as error:

@@ -88,6 +88,13 @@ class PresetError(SfxError):
     default_hint = "run `sfx presets list` to see what is available"
 
 
+class ConfigError(SfxError):
+    """A setting in the config file or the environment has a value sfx cannot use."""
+
+    exit_code = 21
+    default_hint = "fix or remove that line; `sfx doctor` lists every setting and where it comes from"
+
+
 class OutputError(SfxError):
     """Results cannot be written where they were asked to go."""
 

@@ -14,9 +14,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from sfxcli.presets import Recipe
+from sfxcli.settings import DATA_DIR, cache_dir
 
 FALLBACK_RECIPE = "texture"
 INDEX_VERSION = 1  # bump when tokens() or stem() change
@@ -31,7 +31,7 @@ class UcsCategory:
 
 
 @dataclass(frozen=True)
-class LabelMatch:
+class RecipeChoice:
     recipe: str
     catid: str
     reason: str  # a sentence for the user: why this recipe
@@ -69,7 +69,7 @@ def tokens(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def ucs_categories() -> tuple[UcsCategory, ...]:
-    data = json.loads((Path(__file__).parent / "data" / "ucs.json").read_text())
+    data = json.loads((DATA_DIR / "ucs.json").read_text())
     return tuple(
         UcsCategory(c["catid"], c["category"], c["subcategory"], tuple(c["synonyms"]))
         for c in data["categories"]
@@ -84,10 +84,8 @@ def _ucs_index() -> tuple[tuple[UcsCategory, frozenset[str], frozenset[str], fro
     import os
 
     categories = ucs_categories()
-    source = Path(__file__).parent / "data" / "ucs.json"
+    source = DATA_DIR / "ucs.json"
     stat = source.stat()
-    from sfxcli.library.index import cache_dir
-
     cache = cache_dir() / (
         f"ucs-words-{INDEX_VERSION}-{stat.st_size}-{stat.st_mtime_ns}.json")
     words: list[list[list[str]]] | None = None
@@ -110,7 +108,7 @@ def _ucs_index() -> tuple[tuple[UcsCategory, frozenset[str], frozenset[str], fro
     return tuple((c, frozenset(w[0]), frozenset(w[1]), frozenset(w[2])) for c, w in zip(categories, words))
 
 
-def match_ucs(label: str, within: tuple[str, ...] = ()) -> tuple[UcsCategory | None, float]:
+def ucs_for(label: str, within: tuple[str, ...] = ()) -> tuple[UcsCategory | None, float]:
     """Best UCS category for a label and its score (0 when nothing matched).
 
     ``within`` (CatIDs or category names) restricts the search, so that a
@@ -161,11 +159,11 @@ def _recipe_score(recipe: Recipe, words: list[str], folded: str) -> float:
     return score
 
 
-def match_label(label: str, recipes: tuple[Recipe, ...]) -> LabelMatch:
+def recipe_for(label: str, recipes: tuple[Recipe, ...]) -> RecipeChoice:
     """Choose the recipe and CatID for a label; never fails."""
     words = tokens(label)
     folded = fold(label)
-    ucs, ucs_score = match_ucs(label)
+    ucs, ucs_score = ucs_for(label)
     # one exact synonym is enough for a one-word label ("kerboom"), longer labels need more
     enough = min(2.0, float(len(words)))
     ucs = ucs if ucs_score >= enough else None
@@ -173,27 +171,27 @@ def match_label(label: str, recipes: tuple[Recipe, ...]) -> LabelMatch:
     scored = sorted(((_recipe_score(r, words, folded), r.name) for r in recipes), key=lambda s: (-s[0], s[1]))
     if scored and scored[0][0] > 0:
         recipe = by_name[scored[0][1]]
-        own, own_score = match_ucs(label, (recipe.catid, *recipe.ucs))
+        own, own_score = ucs_for(label, (recipe.catid, *recipe.ucs))
         if own is not None and own_score >= enough:
             ucs = own
         hits = [w for w in fold(label).split() if stem(w) in {stem(k) for k in recipe.keywords} or stem(w) == stem(recipe.name)]
         reason = f"'{label}' matched recipe '{recipe.name}'" + (f" on {', '.join(repr(h) for h in hits)}" if hits else "")
-        return LabelMatch(recipe.name, ucs.catid if ucs else recipe.catid, reason, ucs, False)
+        return RecipeChoice(recipe.name, ucs.catid if ucs else recipe.catid, reason, ucs, False)
     if ucs is not None:
         described = f"'{label}' is UCS {ucs.catid} ({ucs.category} / {ucs.subcategory})"
         for recipe in recipes:
             if ucs.catid in recipe.ucs or ucs.category in recipe.ucs:
-                return LabelMatch(recipe.name, ucs.catid, f"{described}, served by recipe '{recipe.name}'", ucs, False)
+                return RecipeChoice(recipe.name, ucs.catid, f"{described}, served by recipe '{recipe.name}'", ucs, False)
         # no recipe claims the category: let its own words and synonyms choose
         words = tokens(" ".join((ucs.subcategory, *ucs.synonyms, ucs.category)))
         text = fold(" ".join((ucs.subcategory, *ucs.synonyms)))
         scored = sorted(((_recipe_score(r, words, text), r.name) for r in recipes), key=lambda s: (-s[0], s[1]))
         if scored and scored[0][0] > 0:
             name = scored[0][1]
-            return LabelMatch(name, ucs.catid, f"{described}, whose synonyms point to recipe '{name}'", ucs, False)
+            return RecipeChoice(name, ucs.catid, f"{described}, whose synonyms point to recipe '{name}'", ucs, False)
     fallback = by_name.get(FALLBACK_RECIPE, recipes[0])
     reason = (
         f"no recipe matches '{label}'; using the general-purpose recipe '{fallback.name}' "
         "(pick one with --preset; see `sfx presets list`)"
     )
-    return LabelMatch(fallback.name, ucs.catid if ucs else fallback.catid, reason, ucs, True)
+    return RecipeChoice(fallback.name, ucs.catid if ucs else fallback.catid, reason, ucs, True)

@@ -18,9 +18,9 @@ from typing import Any, Literal
 import numpy as np
 
 from sfxcli.errors import OutputError, UsageError
+from sfxcli.request import FORMATS
 
 Format = Literal["wav", "flac", "ogg", "mp3"]
-FORMATS: tuple[str, ...] = ("wav", "flac", "ogg", "mp3")
 CREATOR_ID = "sfx"
 MAX_NAME_CHARS = 60
 _SF_FORMAT = {"wav": ("WAV", "PCM_24"), "flac": ("FLAC", "PCM_24"), "ogg": ("OGG", "VORBIS"), "mp3": ("MP3", "MPEG_LAYER_III")}

@@ -28,12 +28,31 @@ class LevelConfig:
     ceiling_dbfs: float = -1.0  # never exceeded in lufs mode
 
 
+def level_config(peak_dbfs: float | None, lufs: float | None) -> LevelConfig:
+    """Levelling from a request's peak or lufs option (checked in ``sfxcli.request``)."""
+    if lufs is not None:
+        return LevelConfig(mode="lufs", lufs=lufs)
+    return LevelConfig(peak_dbfs=-1.0 if peak_dbfs is None else peak_dbfs)
+
+
 @dataclass(frozen=True)
 class PostConfig:
     fade_in_ms: float = 2.0
     fade_out_ms: float = 30.0
     trim_tail_db: float = -70.0  # cut the tail once it stays below this (relative to peak)
     level: LevelConfig = LevelConfig()
+
+
+@dataclass(frozen=True)
+class Finish:
+    """How one request's renders are finished: the same for every candidate."""
+
+    chains: list[FxChain]
+    target_gain: np.ndarray  # the imitation's linear level per control frame (peak 1)
+    follow: float  # envelope-follow strength 0..1
+    keep_seconds: float  # never trim the tail before this (the imitation's length)
+    post: PostConfig = PostConfig()
+    follow_smoothing: int = 3  # frames the follow correction is smoothed over
 
 
 def apply_fx(audio: np.ndarray, sample_rate: int, chains: list[FxChain]) -> np.ndarray:
@@ -150,15 +169,14 @@ def normalise(audio: np.ndarray, sample_rate: int, config: LevelConfig) -> tuple
     raise UsageError(f"unknown level mode {config.mode!r}")
 
 
-def finish(dry: np.ndarray, sample_rate: int, chains: list[FxChain], target_gain: np.ndarray, follow: float,
-           imitation_seconds: float, tail_seconds: float, config: PostConfig,
-           follow_smoothing: int = 3) -> tuple[np.ndarray, dict[str, object]]:
+def finish(dry: np.ndarray, sample_rate: int, plan: Finish) -> tuple[np.ndarray, dict[str, object]]:
     """The whole chain: FX, envelope follow, tail trim, fades, levelling."""
-    wet = apply_fx(dry, sample_rate, chains)
+    wet = apply_fx(dry, sample_rate, plan.chains)
     if not np.all(np.isfinite(wet)):
         wet = np.nan_to_num(wet, nan=0.0, posinf=0.0, neginf=0.0)
-    followed = follow_envelope(wet, sample_rate, target_gain, follow, smooth_frames=follow_smoothing)
-    trimmed = trim_tail(followed, sample_rate, imitation_seconds, config.trim_tail_db)
-    faded = fade(trimmed, sample_rate, config.fade_in_ms, config.fade_out_ms)
-    levelled, level_info = normalise(faded, sample_rate, config.level)
+    followed = follow_envelope(wet, sample_rate, plan.target_gain, plan.follow, smooth_frames=plan.follow_smoothing)
+    post = plan.post
+    trimmed = trim_tail(followed, sample_rate, plan.keep_seconds, post.trim_tail_db)
+    faded = fade(trimmed, sample_rate, post.fade_in_ms, post.fade_out_ms)
+    levelled, level_info = normalise(faded, sample_rate, post.level)
     return levelled, {"level": level_info, "seconds": round(len(levelled) / sample_rate, 4)}

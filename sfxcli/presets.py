@@ -8,7 +8,6 @@ field; an unknown key or a wrong type is reported with the file and key.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import MISSING, dataclass, fields
 from functools import lru_cache
@@ -209,10 +208,12 @@ class Recipe:
 
 
 def presets_root() -> Path:
-    """``$SFX_PRESETS``, else the copy inside an installed wheel, else the repo's ``presets/``."""
-    env = os.environ.get("SFX_PRESETS")
-    if env:
-        return Path(env)
+    """The ``presets`` setting (``$SFX_PRESETS``), else the copy inside an installed wheel, else the repo's."""
+    from sfxcli.settings import get
+
+    configured = get("presets")
+    if configured:
+        return Path(configured)
     bundled = Path(__file__).parent / "_presets"
     if bundled.is_dir():
         return bundled

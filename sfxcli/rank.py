@@ -2,7 +2,7 @@
 
 Following (loudness contour and onsets) is measured directly; matching "this
 imitation, called this" comes from the contrastive model
-(``sfxcli.similarity``). Candidates are ordered by following plus
+(``sfxcli.match``). Candidates are ordered by following plus
 MATCH_WEIGHT times the match cosine.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 from sfxcli.analysis import analyse, loudness_correlation, onset_f1
 
 if TYPE_CHECKING:
-    from sfxcli.similarity import Matcher
+    from sfxcli.match import Query, Unavailable
 
 
 @dataclass(frozen=True)
@@ -52,15 +52,16 @@ def order(scores: list[Score]) -> list[int]:
     return sorted(range(len(scores)), key=lambda i: (-scores[i].rank_value, i))
 
 
-def with_matches(scores: list[Score], matching: Matcher | str, results: list[np.ndarray],
+def with_matches(scores: list[Score], query: Query | Unavailable, results: list[np.ndarray],
                  result_rate: int) -> tuple[list[Score], str]:
-    """Each score with its result's match to the query; unchanged when there is no matcher (``matching`` says why)."""
+    """Each score with its result's match to the query; unchanged when there is no match model (and why)."""
     from sfxcli.errors import EngineUnavailableError
+    from sfxcli.match import Unavailable
 
-    if isinstance(matching, str):
-        return scores, f"ranked by following only ({matching})"
+    if isinstance(query, Unavailable):
+        return scores, f"ranked by following only ({query.reason})"
     try:
-        matches = matching.scores(np.stack([matching.features(audio, result_rate) for audio in results]))
+        matches = query.scores(np.stack([query.features(audio, result_rate) for audio in results]))
     except EngineUnavailableError as error:
         return scores, f"ranked by following only ({error.message})"
     return [replace(s, match=float(m)) for s, m in zip(scores, matches, strict=True)], "ranked by following and match"

@@ -49,7 +49,7 @@ def test_help_does_not_import_heavy_modules() -> None:
 def test_gen_never_imports_torch(tmp_path: Path) -> None:
     """Label meaning comes from the shipped word table, so generating stays fast."""
     code = (
-        "import sys; from pathlib import Path; from sfxcli.pipeline import GenerateRequest, generate\n"
+        "import sys; from pathlib import Path; from sfxcli.pipeline import generate; from sfxcli.request import GenerateRequest\n"
         f"r = generate(GenerateRequest(imitation=Path({str(REPO / 'examples' / 'hum.wav')!r}), label='door creak',"
         f" project=Path({str(tmp_path)!r}), variations=1))\n"
         "print('ENGINE', r.engine, 'TORCH', 'torch' in sys.modules)"

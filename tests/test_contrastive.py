@@ -57,7 +57,8 @@ def prepared() -> Any:
 def test_shapes_and_loss_on_a_tiny_batch() -> None:
     import torch
 
-    from training.model import ContrastiveModel, ModelConfig, pad_frames
+    from sfxcli.match.network import ContrastiveModel, ModelConfig, pad_frames
+    from training.losses import info_nce
 
     torch.manual_seed(0)
     model = ContrastiveModel(ModelConfig(width=32, heads=2, embed_dim=16, imitation_dim=21))
@@ -69,17 +70,17 @@ def test_shapes_and_loss_on_a_tiny_batch() -> None:
     assert queries.shape == sounds.shape == (4, 16)
     assert torch.allclose(queries.norm(dim=1), torch.ones(4)) and torch.allclose(sounds.norm(dim=1), torch.ones(4))
     assert mask.tolist()[3] == [False] * 9  # the row without an imitation
-    random_loss = model.loss(queries, sounds).item()
+    random_loss = info_nce(queries, sounds, model.logit_scale).item()
     assert np.isfinite(random_loss) and random_loss > 0
-    assert model.loss(sounds, sounds).item() < min(random_loss, 0.1)  # identical pairs cost (almost) nothing
+    assert info_nce(sounds, sounds, model.logit_scale).item() < min(random_loss, 0.1)  # identical pairs cost (almost) nothing
 
 
 def test_numpy_forward_is_the_torch_forward(tmp_path: Path) -> None:
     import torch
 
-    from sfxcli.similarity import load
+    from sfxcli.match import load
+    from sfxcli.match.network import ContrastiveModel, ModelConfig, pad_frames
     from training.contrastive import RunConfig, save_model
-    from training.model import ContrastiveModel, ModelConfig, pad_frames
 
     torch.manual_seed(1)
     config = ModelConfig(width=32, heads=4, embed_dim=16, imitation_dim=21)
@@ -110,7 +111,7 @@ def test_numpy_forward_is_the_torch_forward(tmp_path: Path) -> None:
 def test_mel_filters_are_librosas() -> None:
     from librosa.filters import mel
 
-    from sfxcli.features import FINE_BANDS, N_FFT, RATE, mel_filters
+    from sfxcli.match.features import FINE_BANDS, N_FFT, RATE, mel_filters
 
     assert np.allclose(mel_filters(FINE_BANDS), mel(sr=RATE, n_fft=N_FFT, n_mels=FINE_BANDS, fmin=30.0, fmax=RATE / 2))
 
@@ -145,15 +146,34 @@ def test_resumed_run_equals_an_uninterrupted_one(prepared: Any, tmp_path: Path) 
         train(prepared, quick_config(steps=30), tmp_path / "paused", resume=True)
 
 
-def test_nan_guard_rolls_back_then_stops(prepared: Any, tmp_path: Path) -> None:
+def poison_batches(monkeypatch: pytest.MonkeyPatch, from_step: int, times: int) -> None:
+    """Batches of steps from ``from_step`` on carry NaN sound features, ``times`` times (a broken file's worth)."""
+    import training.contrastive as contrastive
+
+    real = contrastive._batch
+    left = [times]
+
+    def batch(data: Any, indices: Any, config: Any, step: int) -> Any:
+        text, has_text, frames, mask, sounds = real(data, indices, config, step)
+        if step + 1 >= from_step and left[0] > 0:
+            left[0] -= 1
+            sounds = sounds * float("nan")
+        return text, has_text, frames, mask, sounds
+
+    monkeypatch.setattr(contrastive, "_batch", batch)
+
+
+def test_nan_guard_rolls_back_then_stops(prepared: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from training.contrastive import train
 
-    once = train(prepared, quick_config(steps=25, fault_nan_from=15, fault_nan_times=1), tmp_path / "once")
+    poison_batches(monkeypatch, 15, 1)
+    once = train(prepared, quick_config(steps=25), tmp_path / "once")
     assert once.rollbacks == 1 and once.steps == 25
     events = [row["event"] for row in csv.DictReader(open(tmp_path / "once" / "log.csv")) if row["event"]]
     assert events == ["non-finite loss: back to step 10, learning rate x0.5"]
+    poison_batches(monkeypatch, 15, 99)
     with pytest.raises(TrainingError) as stopped:
-        train(prepared, quick_config(steps=25, fault_nan_from=15, fault_nan_times=99), tmp_path / "always")
+        train(prepared, quick_config(steps=25), tmp_path / "always")
     assert "NaN or infinite at step 15 3 times, even after lowering the learning rate" in stopped.value.message
     assert json.loads((tmp_path / "always" / "state.json").read_text())["step"] == 10
 
@@ -224,7 +244,7 @@ def test_wav2vec2_imitation_encoder_from_a_local_folder(tmp_path: Path) -> None:
     """The real encoder class, tiny and random, saved the way a downloaded model is."""
     from transformers import Wav2Vec2Config, Wav2Vec2Model
 
-    from training.encoders import imitation_encoder
+    from sfxcli.match.encoders import imitation_encoder
 
     config = Wav2Vec2Config(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
                             conv_dim=(16, 16), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16,
@@ -290,12 +310,11 @@ def test_shipped_model_is_consistent() -> None:
     """The shipped weights load in torch (for further training) and in numpy (at run time) and agree."""
     import torch
 
-    from sfxcli.features import contour_frames, sound_vector
-    from sfxcli.similarity import SHIPPED, load, text_vector
-    from training.contrastive import load_model
-    from training.model import pad_frames
+    from sfxcli.match.features import contour_frames, sound_vector
+    from sfxcli.match import SHIPPED, load, text_vector
+    from sfxcli.match.network import load_network, pad_frames
 
-    model, description = load_model(SHIPPED)
+    model, description = load_network(SHIPPED)
     twin = load(SHIPPED)
     assert description["encoders"] == {"text": "minilm-words", "imitation": "contours", "sound": "features"}
     take = hum(1.5, 16000, f0=150.0, f1=300.0)
@@ -316,7 +335,7 @@ def test_clap_encoders_from_a_local_checkpoint(tmp_path: Path, monkeypatch: pyte
     from tokenizers.pre_tokenizers import ByteLevel
     from transformers import RobertaConfig, RobertaModel, RobertaTokenizer
 
-    import training.encoders as encoders
+    import sfxcli.match.encoders as encoders
 
     missing = tmp_path / "nothing.pt"
     with pytest.raises(Exception, match="no CLAP checkpoint"):
@@ -357,11 +376,11 @@ def test_unfrozen_top_of_a_wav2vec2_encoder_trains_and_serves(tmp_path: Path) ->
     import torch
     from transformers import Wav2Vec2Config, Wav2Vec2Model
 
-    from sfxcli.similarity import load, match_scores, sound_features
-    from training.contrastive import RunConfig, TrainConfig, load_model, prepare, train
+    from sfxcli.match import load, match_scores, sound_features
+    from sfxcli.match.encoders import _wav2vec2
+    from sfxcli.match.network import ModelConfig, load_network
+    from training.contrastive import RunConfig, TrainConfig, prepare, train
     from training.data import Example
-    from training.encoders import _wav2vec2
-    from training.model import ModelConfig
 
     config = Wav2Vec2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
                             conv_dim=(16, 16), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16,
@@ -376,7 +395,7 @@ def test_unfrozen_top_of_a_wav2vec2_encoder_trains_and_serves(tmp_path: Path) ->
     data = prepare([Example(label, path) for label, path in real_sounds(12, seed=7)], run_config)
     assert data.takes[0][0].shape[1] == 32  # the states entering the top layer
     result = train(data, run_config, tmp_path / "run")
-    model, description = load_model(result.model_path)
+    model, description = load_network(result.model_path)
     source = _wav2vec2(str(tmp_path / "w2v")).encoder.layers[-1]
     trained = model.imitation_top.layers[0]
     moved = [float((a - b).abs().max()) for a, b in zip(trained.parameters(), source.parameters(), strict=True)]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from sfxcli.analysis import analyse
-from sfxcli.pipeline import GenerateRequest, generate
+from sfxcli.pipeline import generate
+from sfxcli.request import GenerateRequest
 from tests.conftest import IMITATIONS
 
 LABELS = {

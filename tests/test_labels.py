@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfxcli.labels import FALLBACK_RECIPE, match_label, match_ucs, tokens
+from sfxcli.labels import FALLBACK_RECIPE, recipe_for, ucs_for, tokens
 from sfxcli.presets import all_recipes
 
 
@@ -31,7 +31,7 @@ from sfxcli.presets import all_recipes
     ],
 )
 def test_labels_pick_the_expected_recipe(label: str, recipe: str, catid: str | None) -> None:
-    match = match_label(label, all_recipes())
+    match = recipe_for(label, all_recipes())
     assert match.recipe == recipe, match.reason
     assert not match.fallback
     if catid:
@@ -39,23 +39,23 @@ def test_labels_pick_the_expected_recipe(label: str, recipe: str, catid: str | N
 
 
 def test_ucs_synonyms_pick_a_recipe_when_no_keyword_matches() -> None:
-    match = match_label("tornado", all_recipes())
+    match = recipe_for("tornado", all_recipes())
     assert not match.fallback
     assert "UCS" in match.reason or match.recipe in {"wind"}
 
 
 def test_unknown_label_falls_back_and_says_so() -> None:
-    match = match_label("flibbertigibbet", all_recipes())
+    match = recipe_for("flibbertigibbet", all_recipes())
     assert match.fallback and match.recipe == FALLBACK_RECIPE
     assert "flibbertigibbet" in match.reason and "--preset" in match.reason
 
 
 def test_stemming_joins_word_forms() -> None:
     assert tokens("creaks creaking creaky") == ["creak", "creak", "creak"]
-    assert match_ucs("DOOR CREAK")[0].catid == "DOORCreak"  # type: ignore[union-attr]
+    assert ucs_for("DOOR CREAK")[0].catid == "DOORCreak"  # type: ignore[union-attr]
 
 
 def test_hostile_labels_still_match_something() -> None:
     for label in ("../../etc/passwd", "/abs/path", "a\x00b", "🔥🔥 fire", "x" * 500):
-        match = match_label(label, all_recipes())
+        match = recipe_for(label, all_recipes())
         assert match.recipe in {r.name for r in all_recipes()}

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sfxcli.library.match import WELL_COVERED, rank
+from sfxcli.library.lookup import WELL_COVERED, lookup
 from sfxcli.library.store import DEFAULT_LIBRARY, open_library
-from sfxcli.pipeline import GenerateRequest, generate
+from sfxcli.pipeline import generate
+from sfxcli.request import GenerateRequest
 from tests.conftest import IMITATIONS, bursts
 
 
@@ -33,13 +34,13 @@ def test_shipped_library_is_small_credited_and_has_vectors(shipped) -> None:  # 
 @pytest.mark.parametrize("label,expected", [("door creak", "door creak"), ("cat meow", "cat meow"),
                                             ("thunder", "thunder"), ("cow", "cow"), ("heavy rain", "rain heavy")])
 def test_obvious_label_picks_the_obvious_file(shipped, label: str, expected: str) -> None:  # type: ignore[no-untyped-def]
-    best = rank(label, shipped.entries, shipped.vectors)[0]
+    best = lookup(label, shipped.entries, shipped.vectors)[0]
     assert best.entry.label.lower() == expected and best.score >= WELL_COVERED
     assert "shares" in best.why
 
 
 def test_meaning_finds_what_words_miss(shipped) -> None:  # type: ignore[no-untyped-def]
-    best = rank("kitty", shipped.entries, shipped.vectors)[0]
+    best = lookup("kitty", shipped.entries, shipped.vectors)[0]
     assert best.entry.label == "cat meow" and "cosine" in best.why
 
 

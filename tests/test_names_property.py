@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sfxcli.labels import match_label
+from sfxcli.labels import recipe_for
 from sfxcli.output import MAX_NAME_CHARS, output_folder, safe_fx_name
 from sfxcli.presets import all_recipes
 
@@ -25,7 +25,7 @@ def test_any_label_is_a_safe_name_field(label: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=200))
 def test_any_label_maps_to_a_recipe(label: str) -> None:
-    assert match_label(label, all_recipes()).recipe in {r.name for r in all_recipes()}
+    assert recipe_for(label, all_recipes()).recipe in {r.name for r in all_recipes()}
 
 
 @settings(max_examples=200, deadline=None)

@@ -291,7 +291,7 @@ def test_missing_stable_audio_tools_is_explained(tmp_path: Path, take: Path) -> 
 def test_controls_adapter_steers_generation(tmp_path: Path, debug_folder: Path) -> None:
     import torch
 
-    from sfxcli.engines.controls import AdapterInfo, new_adapter, save_adapter
+    from sfxcli.engines.sao.adapter import AdapterInfo, new_adapter, save_adapter
     from sfxcli.engines.sao import generate, load_model
 
     loaded = load_model(str(debug_folder))
@@ -327,7 +327,7 @@ def test_controls_adapter_steers_generation(tmp_path: Path, debug_folder: Path) 
 
 
 def test_adapter_files_are_checked(tmp_path: Path, debug_folder: Path) -> None:
-    from sfxcli.engines.controls import AdapterInfo, new_adapter, save_adapter
+    from sfxcli.engines.sao.adapter import AdapterInfo, new_adapter, save_adapter
     from sfxcli.engines.sao import load_model
 
     save_adapter(new_adapter(16), AdapterInfo(16), tmp_path / "wide.safetensors")
@@ -340,7 +340,7 @@ def test_adapter_files_are_checked(tmp_path: Path, debug_folder: Path) -> None:
 
 
 def test_gen_with_adapter_records_it(tmp_path: Path, take: Path, debug_folder: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
-    from sfxcli.engines.controls import AdapterInfo, new_adapter, save_adapter
+    from sfxcli.engines.sao.adapter import AdapterInfo, new_adapter, save_adapter
 
     save_adapter(new_adapter(8), AdapterInfo(8), tmp_path / "adapter.safetensors")
     code, out, err = run_cli("gen", str(take), "wind", "--engine", "sao", "--model", str(debug_folder), "--adapter",
@@ -359,7 +359,7 @@ def test_gen_with_adapter_records_it(tmp_path: Path, take: Path, debug_folder: P
 
 def test_control_features_follow_the_take() -> None:
     from sfxcli.analysis import analyse, controls_from_curves
-    from sfxcli.engines.controls import CONTROL_NAMES, control_features
+    from sfxcli.engines.sao.adapter import CONTROL_NAMES, control_features
 
     rate = 16000
     audio = hum(2.0, rate, f0=150.0, f1=300.0) * np.linspace(0.05, 1.0, 2 * rate)
@@ -454,7 +454,8 @@ def test_debug_model_never_calls_the_hub(tmp_path: Path, take: Path) -> None:
 
 def test_sampling_reports_steps_and_can_be_cancelled_mid_batch(tmp_path: Path, take: Path) -> None:
     from sfxcli.errors import CancelledError
-    from sfxcli.pipeline import GenerateRequest, generate
+    from sfxcli.pipeline import generate
+    from sfxcli.request import GenerateRequest
 
     request = GenerateRequest(imitation=take, label="wind", project=tmp_path, engine="sao", model="debug", steps=5,
                               variations=2, seed=1)
@@ -511,6 +512,35 @@ def test_controls_training_makes_an_adapter_that_follows_the_curves(tmp_path: Pa
     assert taken.returncode == 80 and "is not empty" in taken.stderr
 
 
+def test_controls_training_rolls_back_a_nan_then_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch with NaN latents (a broken file) rolls the adapter back and halves the rate; NaN every time stops."""
+    import csv as csv_module
+
+    import training.adapter as adapter_training
+    from training.adapter import ControlsConfig, train_controls
+    from training.data import read_manifest
+
+    real = adapter_training._batch
+    left = [1]
+
+    def batch(crops: Any, loaded: Any, config: Any, step: int) -> Any:
+        latents, curves, metadata = real(crops, loaded, config, step)
+        if step + 1 == 5 and left[0] > 0:
+            left[0] -= 1
+            latents = latents * float("nan")
+        return latents, curves, metadata
+
+    monkeypatch.setattr(adapter_training, "_batch", batch)
+    examples = read_manifest(_manifest(tmp_path, 3))
+    config = ControlsConfig(steps=12, batch_size=2, seconds=1.0, crops_per_sound=1, checkpoint_every=6)
+    result = train_controls(examples, "debug", config, tmp_path / "once")
+    events = [row["event"] for row in csv_module.DictReader(open(tmp_path / "once" / "log.csv")) if row["event"]]
+    assert result.steps == 12 and events == ["non-finite loss: back to step 0, lr x0.5"]
+    left[0] = 99
+    with pytest.raises(TrainingError, match="stayed NaN or infinite after 3 rollbacks"):
+        train_controls(examples, "debug", config, tmp_path / "always")
+
+
 def _manifest(folder: Path, n: int = 6) -> Path:
     import csv as csv_module
 
@@ -548,17 +578,36 @@ def test_finetune_run_is_a_model_gen_uses_and_resumes(tmp_path: Path, take: Path
     assert json.loads(written[0].with_suffix(".json").read_text())["parameters"]["model"] == str(run.resolve())
 
 
-def test_finetune_nan_guard_restarts_then_stops(tmp_path: Path) -> None:
+def poison_training_step(monkeypatch: pytest.MonkeyPatch, at_step: int, times: int) -> None:
+    """stable-audio-tools' own training step returns a NaN loss at global step ``at_step``, ``times`` times."""
+    from stable_audio_tools.training.diffusion import DiffusionCondTrainingWrapper
+
+    real = DiffusionCondTrainingWrapper.training_step
+    left = [times]
+
+    def training_step(self: Any, batch: Any, batch_idx: int) -> Any:
+        loss = real(self, batch, batch_idx)
+        if self.trainer.global_step + 1 == at_step and left[0] > 0:
+            left[0] -= 1
+            return loss * float("nan")
+        return loss
+
+    monkeypatch.setattr(DiffusionCondTrainingWrapper, "training_step", training_step)
+
+
+def test_finetune_nan_guard_restarts_then_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from training.data import read_manifest
     from training.finetune import FinetuneConfig, finetune
 
     examples = read_manifest(_manifest(tmp_path, 4))
     base = dict(steps=6, batch_size=2, seconds=2.0, demo_every=0, checkpoint_every=2)
-    once = finetune(examples, "debug", FinetuneConfig(**base, fault_nan_at=4), tmp_path / "once")
+    poison_training_step(monkeypatch, 4, 1)
+    once = finetune(examples, "debug", FinetuneConfig(**base), tmp_path / "once")
     assert once.restarts == 1 and once.steps == 6
     assert any(n.startswith("non-finite loss at step 4: restarted from the checkpoint at step 2") for n in once.notes)
+    poison_training_step(monkeypatch, 4, 9)
     with pytest.raises(TrainingError) as stopped:
-        finetune(examples, "debug", FinetuneConfig(**base, fault_nan_at=4, fault_nan_times=9), tmp_path / "always")
+        finetune(examples, "debug", FinetuneConfig(**base), tmp_path / "always")
     assert "NaN or infinite 3 times (last at step 4)" in stopped.value.message
 
 

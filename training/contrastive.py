@@ -31,9 +31,9 @@ from typing import Any, Callable
 import numpy as np
 
 from sfxcli.errors import DataError, TrainingError
-from sfxcli.features import FEATURE_VERSION
+from sfxcli.match.features import FEATURE_VERSION
 from training.data import AugmentConfig, Example, augment, synthetic_imitation
-from training.model import ModelConfig
+from sfxcli.match.network import ModelConfig
 
 CONFIG_VERSION = 1
 SNAPSHOT_EVERY = 10  # steps between the in-memory states a non-finite loss rolls back to
@@ -57,8 +57,6 @@ class TrainConfig:
     seed: int = 0
     workers: int = 2  # processes preparing features
     max_nan_rollbacks: int = 3  # a non-finite loss rolls back and halves the rate; this many in a row stops the run
-    fault_nan_from: int = 0  # test hook: from this step on, make the loss NaN (0: never)
-    fault_nan_times: int = 1  # ... this many times
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ def _encode_example(job: tuple[str, list[str], RunConfig, str]) -> tuple[str, An
     """One sound: its vector and all its takes' frames (cached). Runs in a worker process."""
     from sfxcli.audio import read_imitation, read_sound
     from sfxcli.errors import AudioInputError
-    from training.encoders import imitation_encoder, sound_encoder
+    from sfxcli.match.encoders import imitation_encoder, sound_encoder
 
     sound_path, imitation_paths, config, cache = job
     settings = json.dumps([FEATURE_VERSION, config.imitation_encoder, config.model.unfreeze_top, config.sound_encoder,
@@ -177,7 +175,7 @@ def _encode_example(job: tuple[str, list[str], RunConfig, str]) -> tuple[str, An
 def prepare(examples: list[Example], config: RunConfig, report: Report | None = None) -> Prepared:
     """Encode every sound and take (in ``workers`` processes), reusing the on-disk cache."""
     from sfxcli.library.index import cache_dir
-    from training.encoders import text_encoder
+    from sfxcli.match.encoders import text_encoder
 
     report = report or (lambda message, fraction: None)
     grouped: dict[Path, tuple[str, list[str]]] = {}
@@ -237,7 +235,7 @@ def evaluate(model: Any, data: Prepared, indices: np.ndarray) -> dict[str, float
     """Fused, imitation-only and label-only retrieval of held-out sounds by their first take."""
     import torch
 
-    from training.model import pad_frames
+    from sfxcli.match.network import pad_frames
 
     model.eval()
     with torch.no_grad():
@@ -269,7 +267,7 @@ def split(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def _batch(data: Prepared, train: np.ndarray, config: TrainConfig, step: int) -> tuple[Any, ...]:
     import torch
 
-    from training.model import pad_frames
+    from sfxcli.match.network import pad_frames
 
     rng = np.random.default_rng([config.seed, step])
     chosen = rng.choice(train, size=min(config.batch_size, len(train)), replace=False)
@@ -293,9 +291,9 @@ def save_model(model: Any, config: RunConfig, path: Path, extra: dict[str, Any] 
     """Weights (safetensors, with the model description in its metadata) and a readable JSON beside them."""
     from safetensors.torch import save_file
 
-    from training.model import MODEL_FORMAT, MODEL_VERSION
+    from sfxcli.match.model import FORMAT, VERSION
 
-    description = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "model": asdict(model.config),
+    description = {"format": FORMAT, "version": VERSION, "model": asdict(model.config),
                    "encoders": {"text": config.text_encoder, "imitation": config.imitation_encoder,
                                 "sound": config.sound_encoder}, **(extra or {})}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -306,32 +304,16 @@ def save_model(model: Any, config: RunConfig, path: Path, extra: dict[str, Any] 
     path.with_suffix(".json").write_text(json.dumps(description, indent=2) + "\n")
 
 
-def load_model(path: Path) -> tuple[Any, dict[str, Any]]:
-    """A model written by ``save_model``; refuses other files with a clear message."""
-    from safetensors import safe_open
+def fit_normalisation(model: Any, frames: list[np.ndarray], sounds: np.ndarray) -> None:
+    """Set the network's input means and spreads from the training features."""
+    import torch
 
-    from training.model import MODEL_FORMAT, MODEL_VERSION, ContrastiveModel
-
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            meta = json.loads((handle.metadata() or {}).get("sfx", "{}"))
-            state = {k: handle.get_tensor(k) for k in handle.keys()}
-    except Exception as error:  # noqa: BLE001 - safetensors raises several types for damaged files
-        raise TrainingError(f"{path} is not a readable model file: {str(error).splitlines()[0] if str(error) else error!r}") from None
-    if meta.get("format") != MODEL_FORMAT or meta.get("version") != MODEL_VERSION:
-        raise TrainingError(f"{path} is not an sfx contrastive model of version {MODEL_VERSION}")
-    config = ModelConfig(**meta["model"])
-    top = None
-    if config.unfreeze_top:
-        from training.encoders import top_layers
-
-        top = top_layers(meta["encoders"]["imitation"], config.unfreeze_top)
-    model = ContrastiveModel(config, top)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        raise TrainingError(f"{path} does not fit its own description: {str(error).splitlines()[0]}") from None
-    return model.eval(), meta
+    stacked = np.concatenate([f for f in frames if len(f)], axis=0)
+    with torch.no_grad():
+        model.imitation_mean.copy_(torch.from_numpy(stacked.mean(axis=0)))
+        model.imitation_std.copy_(torch.from_numpy(np.maximum(stacked.std(axis=0), 1e-3)))
+        model.sound_mean.copy_(torch.from_numpy(sounds.mean(axis=0)))
+        model.sound_std.copy_(torch.from_numpy(np.maximum(sounds.std(axis=0), 1e-3)))
 
 
 @dataclass
@@ -353,7 +335,8 @@ def train(data: Prepared, config: RunConfig, run: Path, resume: bool = False, re
     import torch
     from safetensors.torch import load_file, save_file
 
-    from training.model import ContrastiveModel, fit_normalisation
+    from sfxcli.match.network import ContrastiveModel
+    from training.losses import info_nce
 
     report = report or (lambda message, fraction: None)
     tc = config.train
@@ -379,17 +362,16 @@ def train(data: Prepared, config: RunConfig, run: Path, resume: bool = False, re
                                   "sound_dim": data.sounds.shape[1]})
     top = None
     if model_config.unfreeze_top:
-        from training.encoders import top_layers
+        from sfxcli.match.encoders import top_layers
 
         top = top_layers(config.imitation_encoder, model_config.unfreeze_top)
     model = ContrastiveModel(model_config, top)
     fit_normalisation(model, [t for i in train_idx for t in data.takes[i]], data.sounds[train_idx])
     optimizer = torch.optim.AdamW(model.parameters(), lr=tc.learning_rate, weight_decay=tc.weight_decay)
-    step, scale, best, rollbacks, faults = 0, 1.0, -1.0, 0, 0
+    step, scale, best, rollbacks = 0, 1.0, -1.0, 0
     if resume:
         state = json.loads(state_path.read_text())
-        step, scale, best, rollbacks, faults = (state["step"], state["lr_scale"], state["best"], state["rollbacks"],
-                                                state.get("faults", 0))
+        step, scale, best, rollbacks = state["step"], state["lr_scale"], state["best"], state["rollbacks"]
         model.load_state_dict(load_file(str(checkpoint)))
         optimizer.load_state_dict(torch.load(optimizer_path, weights_only=True))
     log_path = run / "log.csv"
@@ -413,8 +395,7 @@ def train(data: Prepared, config: RunConfig, run: Path, resume: bool = False, re
     def save_state() -> None:
         save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(checkpoint))
         torch.save(optimizer.state_dict(), optimizer_path)
-        state_path.write_text(json.dumps({"step": step, "lr_scale": scale, "best": best, "rollbacks": rollbacks,
-                                          "faults": faults}))
+        state_path.write_text(json.dumps({"step": step, "lr_scale": scale, "best": best, "rollbacks": rollbacks}))
 
     started = time.perf_counter()
     model.train()
@@ -432,10 +413,7 @@ def train(data: Prepared, config: RunConfig, run: Path, resume: bool = False, re
         for group in optimizer.param_groups:
             group["lr"] = lr
         text, has_text, frames, mask, sounds = _batch(data, train_idx, tc, step)
-        loss = model.loss(model.encode_query(text, has_text, frames, mask), model.encode_sound(sounds))
-        if tc.fault_nan_from and step + 1 >= tc.fault_nan_from and faults < tc.fault_nan_times:
-            faults += 1
-            loss = loss * float("nan")
+        loss = info_nce(model.encode_query(text, has_text, frames, mask), model.encode_sound(sounds), model.logit_scale)
         optimizer.zero_grad()
         finite = bool(torch.isfinite(loss))
         if finite:
@@ -489,35 +467,3 @@ def train(data: Prepared, config: RunConfig, run: Path, resume: bool = False, re
     if tracker is not None:
         tracker.finish()
     return RunResult(step, loss_value, evaluation, rollbacks, time.perf_counter() - started, model_path)
-
-
-class TorchMatchModel:
-    """The run-time interface of ``sfxcli.similarity.MatchModel`` for models numpy cannot run
-    (those that carry unfrozen encoder layers)."""
-
-    def __init__(self, path: Path) -> None:
-        import torch
-
-        self.model, self.description = load_model(path)
-        self.path = path
-        self.weights = {k: v.detach().numpy() for k, v in self.model.state_dict().items()}
-        self.torch = torch
-
-    @property
-    def encoders(self) -> dict[str, str]:
-        return dict(self.description["encoders"])
-
-    def query(self, text: np.ndarray | None, frames: np.ndarray | None) -> np.ndarray:
-        from training.model import pad_frames
-
-        torch = self.torch
-        dim = self.model.config.imitation_dim
-        padded, mask = pad_frames([frames if frames is not None and len(frames) else None], dim)
-        vector = torch.from_numpy(np.zeros((1, self.model.config.text_dim), np.float32) if text is None
-                                  else np.asarray(text, np.float32)[None])
-        with torch.no_grad():
-            return self.model.encode_query(vector, torch.tensor([text is not None]), padded, mask).numpy()[0]
-
-    def sounds(self, vectors: np.ndarray) -> np.ndarray:
-        with self.torch.no_grad():
-            return self.model.encode_sound(self.torch.from_numpy(np.atleast_2d(vectors).astype(np.float32))).numpy()

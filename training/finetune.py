@@ -62,8 +62,6 @@ class FinetuneConfig:
     strategy: str = "auto"
     seed: int = 0
     max_nan_restarts: int = 3
-    fault_nan_at: int = 0  # test hook: the loss of this global step is NaN (once per restart count below)
-    fault_nan_times: int = 1
 
 
 @dataclass
@@ -204,7 +202,7 @@ def finetune(examples: list[Example], model_spec: str, config: FinetuneConfig, r
     from pytorch_lightning.callbacks import Callback, ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
 
-    from sfxcli.engines.sao import load_model, quiet_library
+    from sfxcli.engines.sao import load_model, quiet_stable_audio
 
     import logging
 
@@ -243,7 +241,7 @@ def finetune(examples: list[Example], model_spec: str, config: FinetuneConfig, r
 
     from stable_audio_tools.training.factory import create_training_wrapper_from_config
 
-    state = {"restarts": 0, "faults": 0, "scale": 1.0}
+    state = {"restarts": 0, "scale": 1.0}
 
     class Guard(Callback):
         """Scales the learning rate after a restart and reports progress."""
@@ -272,9 +270,6 @@ def finetune(examples: list[Example], model_spec: str, config: FinetuneConfig, r
         def guarded(batch: Any, batch_idx: int) -> Any:
             loss = original(batch, batch_idx)
             step = wrapper.trainer.global_step + 1
-            if config.fault_nan_at and step == config.fault_nan_at and state["faults"] < config.fault_nan_times:
-                state["faults"] += 1
-                loss = loss * float("nan")
             if not torch.isfinite(loss):
                 raise NonFiniteLoss(step)  # before backward: no weight has changed
             return loss
@@ -295,7 +290,7 @@ def finetune(examples: list[Example], model_spec: str, config: FinetuneConfig, r
             log_every_n_steps=1, num_sanity_val_steps=0)
         pl.seed_everything(config.seed + state["restarts"], verbose=False)
         try:
-            with quiet_library():
+            with quiet_stable_audio():
                 trainer.fit(wrapper, loader, ckpt_path=str(last) if last.is_file() else None)
             break
         except NonFiniteLoss as error:
@@ -334,14 +329,15 @@ def write_demos(module: Any, prompts: list[str], config: FinetuneConfig, folder:
     import torch
     from stable_audio_tools.inference.generation import generate_diffusion_cond
 
-    from sfxcli.engines.sao import quiet_library, window_samples
+    from sfxcli.engines.sao.model import quiet_stable_audio
+    from sfxcli.engines.sao.sampling import window_samples
 
     model = module.diffusion
     was_training = model.training
     model.eval()
     folder.mkdir(parents=True, exist_ok=True)
     samples = window_samples(loaded, min(config.seconds, loaded.max_seconds))
-    with quiet_library(), torch.no_grad():
+    with quiet_stable_audio(), torch.no_grad():
         audio = generate_diffusion_cond(model, steps=config.demo_steps, cfg_scale=3.0, batch_size=len(prompts),
                                         conditioning=[{"prompt": p, "seconds_start": 0, "seconds_total": config.seconds}
                                                       for p in prompts],
@@ -355,24 +351,19 @@ def write_demos(module: Any, prompts: list[str], config: FinetuneConfig, folder:
 
 def export(wrapper: Any, base_config: dict[str, Any], run: Path, use_ema: bool) -> None:
     """The trained model, unwrapped, as ``model_config.json`` + ``model.safetensors`` in ``run``."""
-    from safetensors.torch import save_file
+    from sfxcli.engines.sao.model import save_model
 
     model = wrapper.diffusion
     if use_ema and getattr(wrapper, "diffusion_ema", None) is not None:
         model.model.load_state_dict(wrapper.diffusion_ema.ema_model.state_dict())
-    state = {k: v.detach().float().cpu().contiguous() if v.is_floating_point() else v.detach().cpu().contiguous()
-             for k, v in model.state_dict().items()}
-    temp = run / ".model.safetensors.part"
-    save_file(state, str(temp))
-    temp.replace(run / "model.safetensors")
-    (run / "model_config.json").write_text(json.dumps(base_config, indent=2) + "\n")
+    save_model(model, base_config, run)
 
 
 def plot_metrics(run: Path) -> None:
     """Lightning's metrics as ``log.csv`` (step, loss, lr) and the loss curve as ``loss.png``."""
     import csv
 
-    from training.controls import plot_losses
+    from training.adapter import plot_losses
 
     metrics = run / "logs" / "version_0" / "metrics.csv"
     if not metrics.is_file():

@@ -39,12 +39,17 @@ def _devices() -> list[tuple[str, bool, str]]:
     return devices
 
 
+def _shown(value: object, meaning: str) -> str:
+    return meaning if value is None else str(value)
+
+
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout.")) -> None:
-    """Check the installation: packages, presets, engines, devices."""
+    """Check the installation: packages, settings, presets, engines, devices."""
     from sfxcli import __version__
     from sfxcli.engines import availability
     from sfxcli.errors import PresetError
     from sfxcli.presets import all_recipes, fx_names, load_fx, presets_root
+    from sfxcli.settings import all_values, config_values
 
     packages = {name: _version(name) for name in PACKAGES}
     try:
@@ -55,9 +60,13 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON on std
         presets_ok, presets_note = False, error.message
     engines = availability()
     devices = _devices()
+    config, _ = config_values()
+    effective = [(v.setting.name, _shown(v.value, v.setting.default_text), v.source) for v in all_values()]
     if as_json:
         typer.echo(json.dumps({
             "sfx": __version__, "python": platform.python_version(), "packages": packages,
+            "config_file": str(config),
+            "settings": {name: {"value": value, "from": source} for name, value, source in effective},
             "presets": {"ok": presets_ok, "note": presets_note},
             "engines": {k: {"usable": v[0], "why": v[1]} for k, v in engines.items()},
             "devices": [{"device": d, "usable": ok, "why": why} for d, ok, why in devices],
@@ -75,6 +84,13 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON on std
         table.add_row(name, version or "[dim]not installed[/]")
     console.print(table)
     console.print(("[green]ok[/] " if presets_ok else "[red]broken[/] ") + f"presets: {presets_note}")
+    settings = Table(title=f"Settings (config file: {config}{'' if config.is_file() else ', none'})",
+                     title_justify="left")
+    for column in ("setting", "value", "from"):
+        settings.add_column(column)
+    for name, value, source in effective:
+        settings.add_row(name, value, source)
+    console.print(settings)
     for title, rows in (("Engines", [(k, *v) for k, v in engines.items()]), ("Devices", devices)):
         t = Table(title=title, title_justify="left")
         for column in ("name", "usable", "why"):

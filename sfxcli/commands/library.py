@@ -43,15 +43,16 @@ def index(folder: Path = typer.Argument(..., help="A folder of audio files (sear
 
 @app.command("search")
 def search(label: str = typer.Argument(..., help='What you are looking for, for example "door creak".'),
-           folder: Optional[Path] = typer.Option(None, "--library", help="Library folder (default: the built-in one)."),
+           folder: Optional[Path] = typer.Option(None, "--library", help="Library folder (default: the library setting, else the built-in one)."),
            limit: int = typer.Option(10, "-n", help="How many results."),
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show the recordings that best match a label, and why."""
-    from sfxcli.library.match import WELL_COVERED, rank
+    from sfxcli.library.lookup import WELL_COVERED, lookup
     from sfxcli.library.store import open_library
+    from sfxcli.settings import resolve
 
-    library = open_library(folder)
-    found = rank(label, library.entries, library.vectors, limit)
+    library = open_library(resolve("library", folder).value)
+    found = lookup(label, library.entries, library.vectors, limit)
     if as_json:
         typer.echo(json.dumps([{"path": str(library.root / c.entry.path), "label": c.entry.label, "score": round(c.score, 3),
                                 "why": c.why} for c in found], indent=2))

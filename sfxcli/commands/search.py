@@ -12,7 +12,7 @@ import typer
 def search(
     imitation: Path = typer.Argument(..., help="A vocal imitation (or any sound) to search with."),
     label: Optional[str] = typer.Argument(None, help='Optional words for the sound, for example "door creak".'),
-    library: Optional[Path] = typer.Option(None, "--library", help="The folder to search (default: the built-in library)."),
+    library: Optional[Path] = typer.Option(None, "--library", help="The folder to search (default: the library setting, else the built-in library)."),
     top: int = typer.Option(10, "--top", "-k", help="How many results."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON with scores instead of paths."),
 ) -> None:
@@ -24,8 +24,10 @@ def search(
     from sfxcli.errors import LibraryError, UsageError
     from sfxcli.library.sounds import library_features
     from sfxcli.library.store import open_library
-    from sfxcli.similarity import load, match_scores, sound_features
+    from sfxcli.match import load, match_scores, sound_features
+    from sfxcli.settings import resolve
 
+    library = resolve("library", library).value
     if top < 1:
         raise UsageError(f"--top must be at least 1, got {top}")
     if label is not None and not label.strip():

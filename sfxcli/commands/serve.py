@@ -12,7 +12,7 @@ def serve(
     project: Path = typer.Option(Path("."), "--project", "-p", help="Default project folder for results."),
     port: int = typer.Option(9001, "--port", help="UDP port to listen on (0 picks a free one)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; non-loopback needs --allow-remote and --token."),
-    engine: str = typer.Option("auto", "--engine", help="Default engine (auto, library, embedded or sao); requests may ask for another."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="Default engine (auto, library, embedded or sao); requests may ask for another.", show_default="auto, or the engine setting"),
     model: Optional[str] = typer.Option(None, "--model", help="sao: hub id, local model folder or 'debug', loaded once (default: $SFX_SAO_MODEL or stabilityai/stable-audio-open-1.0)."),
     adapter: Optional[Path] = typer.Option(None, "--adapter", help="sao: a controls adapter (.safetensors) from `sfx train controls`."),
     max_queue: int = typer.Option(32, "--max-queue", help="Queued jobs before new requests get a busy error."),
@@ -24,10 +24,14 @@ def serve(
     """Serve generate requests over OSC (UDP) until Ctrl-C."""
     from bridge.server import Server, ServerConfig
     from sfxcli.errors import UsageError
-    from sfxcli.pipeline import ENGINE_CHOICES
+    from sfxcli.request import ENGINE_CHOICES
+    from sfxcli.settings import resolve
 
-    if engine not in ENGINE_CHOICES:
-        raise UsageError(f"unknown engine {engine!r}; use one of {', '.join(ENGINE_CHOICES)}")
+    chosen = resolve("engine", engine)
+    if chosen.value not in ENGINE_CHOICES:
+        problem = f"engine must be one of {', '.join(ENGINE_CHOICES)}, got {chosen.value!r}"
+        raise chosen.refuse(problem) if chosen.source not in ("command line", "built-in") else UsageError(problem)
+    engine = chosen.value
     if not 0 <= port <= 65535 or (reply_port is not None and not 1 <= reply_port <= 65535):
         raise UsageError("ports must be 1..65535 (or 0 for --port to pick one)")
     if max_queue < 1:

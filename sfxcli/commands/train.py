@@ -108,7 +108,7 @@ def controls(
     from rich.console import Console
 
     from sfxcli.errors import UsageError
-    from training.controls import ControlsConfig, train_controls
+    from training.adapter import ControlsConfig, train_controls
     from training.data import read_manifest
 
     config: ControlsConfig = _preset("controls", preset, ControlsConfig, {  # type: ignore[assignment]

@@ -1,40 +1,23 @@
 """Engines turn control curves and a recipe into dry audio.
 
-The embedded engine is pure numpy and always available; engines that need
-model weights register here too and explain in ``available()`` why they
-cannot run.
+- ``base``: ``Render`` and the ``Engine`` protocol every engine meets;
+- ``embedded``: numpy synthesis from recipes, always available;
+- ``library``: real recordings from a library folder, bent to the take;
+- ``sao``: Stable Audio Open, when its weights are at hand;
+- ``choice``: which engine serves a request, and how its output is finished.
+
+This face lists the engines and says whether each can run here (for
+``sfx doctor``); engines never import it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import numpy as np
-
-from sfxcli.analysis import Controls
+from sfxcli.engines.base import BatchEngine, Engine, Render
 from sfxcli.errors import EngineUnavailableError
-from sfxcli.presets import Recipe
 
+__all__ = ["BatchEngine", "ENGINES", "Engine", "Render", "availability"]
 
-@dataclass(frozen=True)
-class Render:
-    """Dry audio from an engine plus the parameters it drew (for the sidecar)."""
-
-    audio: np.ndarray  # mono float64
-    sample_rate: int
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-class Engine(Protocol):
-    name: str
-
-    def render(self, controls: Controls, recipe: Recipe, seed: int, sample_rate: int,
-               duration_seconds: float) -> Render: ...
-
-
-def engine_names() -> list[str]:
-    return ["embedded", "library", "sao"]
+ENGINES = ("embedded", "library", "sao")
 
 
 def availability() -> dict[str, tuple[bool, str]]:
@@ -61,7 +44,7 @@ def availability() -> dict[str, tuple[bool, str]]:
 
 def _match_model() -> tuple[bool, str]:
     """The contrastive model that ranks results and drives ``sfx search`` (not an engine, but used by all)."""
-    from sfxcli.similarity import load
+    from sfxcli.match import load
 
     try:
         model = load()
@@ -70,13 +53,3 @@ def _match_model() -> tuple[bool, str]:
     evaluation = model.description.get("evaluation", {})
     score = f", held-out fused MRR {evaluation['fused_mrr']:.2f}" if "fused_mrr" in evaluation else ""
     return True, f"{model.path} ({', '.join(f'{k} {v}' for k, v in model.encoders.items())}{score})"
-
-
-def get_engine(name: str) -> Engine:
-    if name == "embedded":
-        from sfxcli.engines.embedded import EmbeddedEngine
-
-        return EmbeddedEngine()
-    if name in ("library", "sao"):
-        raise EngineUnavailableError(f"the {name} engine is built per request")
-    raise EngineUnavailableError(f"unknown engine {name!r}; available: {', '.join(engine_names())}")

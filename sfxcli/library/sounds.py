@@ -1,6 +1,6 @@
 """Audio features of every recording in a library, kept on disk and brought up to date incrementally.
 
-The match model (``sfxcli.similarity``) compares a query with each
+The match model (``sfxcli.match``) compares a query with each
 recording's sound features. They are computed once per file and stored in
 ``$SFX_CACHE`` beside the library's index, keyed by path, size and
 modification time: re-running reads only new and changed files. The built-in
@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from sfxcli.errors import AudioInputError
-from sfxcli.features import FEATURE_VERSION
+from sfxcli.match.features import FEATURE_VERSION
 from sfxcli.library.index import index_path
 from sfxcli.library.store import DEFAULT_LIBRARY, Library
 
@@ -106,7 +106,7 @@ def build_shipped() -> None:
         python -m sfxcli.library.sounds
     """
     from sfxcli.audio import read_sound
-    from sfxcli.features import sound_vector
+    from sfxcli.match.features import sound_vector
     from sfxcli.library.store import open_library
 
     library = open_library(DEFAULT_LIBRARY)

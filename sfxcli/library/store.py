@@ -16,8 +16,9 @@ from typing import Callable
 import numpy as np
 
 from sfxcli.library.index import Entry, IndexReport, index_path, update_index
+from sfxcli.settings import DATA_DIR
 
-DEFAULT_LIBRARY = Path(__file__).resolve().parent.parent / "data" / "library"
+DEFAULT_LIBRARY = DATA_DIR / "library"
 SHIPPED_VECTORS = DEFAULT_LIBRARY / "vectors.npz"
 
 

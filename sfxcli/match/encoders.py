@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from sfxcli.errors import EngineUnavailableError
-from sfxcli.features import CONTOUR_DIM, IMITATION_DIM, SOUND_DIM, contour_frames, imitation_frames, sound_vector
+from sfxcli.match.features import CONTOUR_DIM, IMITATION_DIM, SOUND_DIM, contour_frames, imitation_frames, sound_vector
 
 TEXT_DIM = 384
 
@@ -195,7 +195,7 @@ def _wav2vec2_frames(model: Any, samples: np.ndarray, sample_rate: int, below_to
     import torch
 
     from sfxcli.analysis import resample
-    from sfxcli.features import FRAME_RATE, MAX_FRAMES, _fit_length
+    from sfxcli.match.features import FRAME_RATE, MAX_FRAMES, _fit_length
 
     x = resample(np.asarray(samples, dtype=np.float64), sample_rate, 16000).astype(np.float32)
     x = (x - x.mean()) / max(float(x.std()), 1e-7)  # what wav2vec2 feature extractors do

@@ -1,4 +1,4 @@
-"""Rank a library's recordings for a label: words, UCS synonyms and sentence vectors.
+"""Look a label up in a library: its recordings ranked by words, UCS synonyms and sentence vectors.
 
 Each recording gets a score in 0..1 and a sentence saying why, for the sidecar:
 
@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from sfxcli.labels import fold, match_ucs, stem, tokens
+from sfxcli.labels import fold, ucs_for, stem, tokens
 from sfxcli.library.index import Entry
 
 WELL_COVERED = 0.65  # a best score at least this high means the library knows this sound
@@ -28,7 +28,9 @@ COSINE_FLOOR, COSINE_CEILING = 0.3, 0.9
 
 
 @dataclass(frozen=True)
-class Candidate:
+class Hit:
+    """A recording that answers a label: how well (0..1) and why."""
+
     entry: Entry
     score: float
     why: str
@@ -40,7 +42,7 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(tokens(text))
 
 
-def rank(label: str, entries: list[Entry], vectors: np.ndarray | None = None, limit: int = 12) -> list[Candidate]:
+def lookup(label: str, entries: list[Entry], vectors: np.ndarray | None = None, limit: int = 12) -> list[Hit]:
     """Best candidates first. ``vectors`` are the entries' unit sentence vectors, row for row, if known."""
     from sfxcli.library.embed import label_vector
 
@@ -53,7 +55,7 @@ def rank(label: str, entries: list[Entry], vectors: np.ndarray | None = None, li
     n = len(entries)
     idf = {w: math.log(1 + n / (1 + document_frequency.get(w, 0))) for w in query}
     total = sum(idf.values())
-    ucs, ucs_score = match_ucs(label)
+    ucs, ucs_score = ucs_for(label)
     ucs_words = set()
     if ucs is not None and ucs_score >= min(2.0, float(len(query))):
         ucs_words = {stem(w) for s in (ucs.subcategory, *ucs.synonyms) for w in fold(s).split()}
@@ -88,6 +90,6 @@ def rank(label: str, entries: list[Entry], vectors: np.ndarray | None = None, li
                 reasons.append(f"means much the same (cosine {cosine:.2f})")
             score = 0.5 * lexical + 0.5 * meaning
         if score > 0:
-            out.append(Candidate(entry, score, f"'{entry.label}' " + ("; ".join(reasons) or "is the closest match")))
+            out.append(Hit(entry, score, f"'{entry.label}' " + ("; ".join(reasons) or "is the closest match")))
     out.sort(key=lambda c: (-c.score, c.entry.path))
     return out[:limit]

@@ -1,37 +1,39 @@
-"""The contrastive model: label + imitation -> one query vector, sound -> one vector, in one space.
+"""The match model as a torch network: what training optimises, and what runs models numpy cannot.
 
 - the label's sentence embedding becomes a query token; the imitation's frame
   sequence (after a small convolution) is what it attends over (cross-modal
   attention), with a residual and a feed-forward block: the *fused* query;
 - two-layer MLPs project the fused query and the sound's features into a
-  shared, L2-normalised space;
-- a symmetric InfoNCE loss with a learned temperature pulls each query to its
-  own sound and away from the rest of the batch.
+  shared, L2-normalised space; ``logit_scale`` is the learned temperature of
+  the InfoNCE loss that ``sfx train contrastive`` trains it with
+  (``training/losses.py``).
 
 A query may lack its label (a learned "no label" token asks instead) or its
-imitation (the attention is skipped); training drops each at random so all
-three kinds of query work.
+imitation (the attention is skipped). ``sfxcli.match.model`` is the same
+forward pass in numpy; ``TorchMatchModel`` serves models whose imitation
+encoder carries trained layers of its own (``unfreeze_top``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from sfxcli.features import CONTOUR_DIM, IMITATION_DIM, SOUND_DIM
-
-MODEL_FORMAT = "sfx-contrastive"
-MODEL_VERSION = 1
+from sfxcli.errors import EngineUnavailableError
+from sfxcli.match.features import CONTOUR_DIM, IMITATION_DIM, SOUND_DIM
+from sfxcli.match.model import FORMAT, VERSION
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    text_encoder: str = "minilm"  # which encoders made the inputs (see training.encoders)
+    text_encoder: str = "minilm"  # which encoders made the inputs (see sfxcli.match.encoders)
     imitation_encoder: str = "contours"
     sound_encoder: str = "features"
     text_dim: int = 384
@@ -89,24 +91,6 @@ class ContrastiveModel(nn.Module):
     def encode_sound(self, sound: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.sound_projection((sound - self.sound_mean) / self.sound_std), dim=-1)
 
-    def loss(self, queries: torch.Tensor, sounds: torch.Tensor) -> torch.Tensor:
-        """Symmetric InfoNCE: row i of each is a positive pair, every other row a negative."""
-        logits = self.logit_scale.clamp(max=math.log(100)).exp() * queries @ sounds.T
-        targets = torch.arange(len(queries), device=queries.device)
-        return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
-
-
-def fit_normalisation(model: ContrastiveModel, frames: list[Any], sounds: Any) -> None:
-    """Set the input means and spreads from training features (numpy arrays)."""
-    import numpy as np
-
-    stacked = np.concatenate([f for f in frames if len(f)], axis=0)
-    with torch.no_grad():
-        model.imitation_mean.copy_(torch.from_numpy(stacked.mean(axis=0)))
-        model.imitation_std.copy_(torch.from_numpy(np.maximum(stacked.std(axis=0), 1e-3)))
-        model.sound_mean.copy_(torch.from_numpy(sounds.mean(axis=0)))
-        model.sound_std.copy_(torch.from_numpy(np.maximum(sounds.std(axis=0), 1e-3)))
-
 
 def pad_frames(sequences: list[Any], dim: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Batch variable-length (T, D) numpy sequences into (B, T, D) and a (B, T) mask; None = no imitation.
@@ -125,3 +109,60 @@ def pad_frames(sequences: list[Any], dim: int | None = None) -> tuple[torch.Tens
             out[i, :n] = s[:n]
             mask[i, :n] = True
     return torch.from_numpy(out), torch.from_numpy(mask)
+
+
+def load_network(path: Path) -> tuple[ContrastiveModel, dict[str, Any]]:
+    """A model written by ``sfx train contrastive``, as a torch network; refuses other files with a clear message."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            meta = json.loads((handle.metadata() or {}).get("sfx", "{}"))
+            state = {k: handle.get_tensor(k) for k in handle.keys()}
+    except Exception as error:  # noqa: BLE001 - safetensors raises several types for damaged files
+        raise EngineUnavailableError(f"{path} is not a readable model file: "
+                                     f"{str(error).splitlines()[0] if str(error) else error!r}") from None
+    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        raise EngineUnavailableError(f"{path} is not an sfx contrastive model of version {VERSION}")
+    config = ModelConfig(**meta["model"])
+    top = None
+    if config.unfreeze_top:
+        from sfxcli.match.encoders import top_layers
+
+        top = top_layers(meta["encoders"]["imitation"], config.unfreeze_top)
+    model = ContrastiveModel(config, top)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        raise EngineUnavailableError(f"{path} does not fit its own description: {str(error).splitlines()[0]}") from None
+    return model.eval(), meta
+
+
+class TorchMatchModel:
+    """The run-time interface of ``sfxcli.match.model.MatchModel`` for models numpy cannot run
+    (those that carry unfrozen encoder layers)."""
+
+    def __init__(self, path: Path) -> None:
+        self.model, self.description = load_network(path)
+        self.path = path
+        self.weights = {k: v.detach().numpy() for k, v in self.model.state_dict().items()}
+
+    @property
+    def encoders(self) -> dict[str, str]:
+        return dict(self.description["encoders"])
+
+    def query(self, text: Any, frames: Any) -> Any:
+        import numpy as np
+
+        dim = self.model.config.imitation_dim
+        padded, mask = pad_frames([frames if frames is not None and len(frames) else None], dim)
+        vector = torch.from_numpy(np.zeros((1, self.model.config.text_dim), np.float32) if text is None
+                                  else np.asarray(text, np.float32)[None])
+        with torch.no_grad():
+            return self.model.encode_query(vector, torch.tensor([text is not None]), padded, mask).numpy()[0]
+
+    def sounds(self, vectors: Any) -> Any:
+        import numpy as np
+
+        with torch.no_grad():
+            return self.model.encode_sound(torch.from_numpy(np.atleast_2d(vectors).astype(np.float32))).numpy()

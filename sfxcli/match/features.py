@@ -14,11 +14,11 @@ by file content.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from sfxcli.analysis import analyse, resample
+from sfxcli.settings import DATA_DIR
 
 FEATURE_VERSION = 2  # bump when any feature below changes: caches keyed on it are rebuilt
 RATE = 22050
@@ -48,7 +48,7 @@ def _log_mel(samples: np.ndarray, bands: int, n_frames: int) -> np.ndarray:
 
 
 N_FFT = 2048
-MEL_FILE = Path(__file__).resolve().parent / "data" / "mel_filters.npz"
+MEL_FILE = DATA_DIR / "mel_filters.npz"
 
 
 @lru_cache(maxsize=None)
@@ -59,7 +59,7 @@ def mel_filters(bands: int) -> np.ndarray:
 
 
 def build_mel_filters() -> None:
-    """Write the filterbanks from librosa:  python -m sfxcli.features"""
+    """Write the filterbanks from librosa:  python -m sfxcli.match.features"""
     from librosa.filters import mel
 
     np.savez(MEL_FILE, **{f"bands{b}": mel(sr=RATE, n_fft=N_FFT, n_mels=b, fmin=30.0, fmax=RATE / 2)

@@ -1,7 +1,7 @@
 """`sfx train controls`: teach a Stable Audio Open model to follow loudness, brightness and pitch curves.
 
 Sketch2Sound's recipe on top of a frozen model: the adapter
-(``sfxcli.engines.controls``: one linear projection per control, added to the
+(``sfxcli.engines.sao.adapter``: one linear projection per control, added to the
 DiT's input latents) is the only thing trained. Each example is a crop of a
 sound; its own control curves, computed the way an imitation's are, are the
 conditioning, so the model learns to put energy, brightness and pitch where
@@ -45,7 +45,6 @@ class ControlsConfig:
     seed: int = 0
     checkpoint_every: int = 200
     max_nan_rollbacks: int = 3
-    fault_nan_at: int = 0  # test hook: make the loss NaN at this step (0: never)
 
 
 @dataclass
@@ -98,7 +97,7 @@ def _crops(examples: list[Example], loaded: Any, config: ControlsConfig, report:
 def _batch(crops: list[dict[str, Any]], loaded: Any, config: ControlsConfig, step: int) -> tuple[Any, Any, list[dict[str, Any]]]:
     import torch
 
-    from sfxcli.engines.controls import control_features
+    from sfxcli.engines.sao.adapter import control_features
 
     rng = np.random.default_rng([config.seed, step])
     chosen = rng.choice(len(crops), size=min(config.batch_size, len(crops)), replace=False)
@@ -120,7 +119,7 @@ def train_controls(examples: list[Example], model_spec: str, config: ControlsCon
     """Train a controls adapter for ``model_spec`` on ``examples``; writes ``run/controls_adapter.safetensors``."""
     import torch
 
-    from sfxcli.engines.controls import CONTROL_NAMES, AdapterInfo, ControlInjection, new_adapter, save_adapter
+    from sfxcli.engines.sao.adapter import CONTROL_NAMES, AdapterInfo, ControlInjection, new_adapter, save_adapter
     from sfxcli.engines.sao import load_model
 
     report = report or (lambda message, fraction: None)
@@ -144,7 +143,7 @@ def train_controls(examples: list[Example], model_spec: str, config: ControlsCon
     losses: list[float] = []
     started = time.perf_counter()
     good = ({k: v.clone() for k, v in adapter.state_dict().items()}, 0)
-    scale, in_a_row, step = 1.0, 0, 0
+    scale, in_a_row, step, last_failure = 1.0, 0, 0, 0
     info = AdapterInfo(loaded.latent_dim, CONTROL_NAMES, config.inference_median, str(loaded.source))
     try:
         while step < config.steps:
@@ -168,11 +167,10 @@ def train_controls(examples: list[Example], model_spec: str, config: ControlsCon
             injection.set(curves, grad=True)
             output = model(noised, t, cond=conditioning, cfg_dropout_prob=config.cfg_dropout)
             loss = torch.nn.functional.mse_loss(output.float(), target)
-            if config.fault_nan_at and step + 1 == config.fault_nan_at and in_a_row == 0:
-                loss = loss * float("nan")
             optimizer.zero_grad()
             if not torch.isfinite(loss):
                 in_a_row += 1
+                last_failure = max(last_failure, step + 1)
                 scale *= 0.5
                 adapter.load_state_dict(good[0])
                 step = good[1]
@@ -186,7 +184,8 @@ def train_controls(examples: list[Example], model_spec: str, config: ControlsCon
             loss.backward()
             optimizer.step()
             step += 1
-            in_a_row = 0
+            if step > last_failure:  # got past the step that failed: the next failure starts a new count
+                in_a_row = 0
             losses.append(loss.item())
             with open(log_path, "a", newline="") as handle:
                 csv.writer(handle).writerow([step, round(losses[-1], 6), lr, ""])
