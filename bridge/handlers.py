@@ -1,14 +1,20 @@
 """OSC request handlers: each takes the server's state and a parsed request and
-returns reply tuples. No sockets here; ``bridge.server`` sends what they return."""
+returns reply tuples. No sockets here; ``bridge.server`` sends what they return.
+
+The token is checked by the server before a message reaches these handlers.
+Every path a client names is checked by ``bridge.guard`` before the file
+system is asked about it: the project folder must lie inside the server's
+project roots, a library folder inside its library roots.
+"""
 
 from __future__ import annotations
 
-import hmac
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bridge.guard import checked_file, checked_folder
 from bridge.protocol import MAX_IMITATION_BYTES, Reply, Request, RequestError
 from sfxcli import __version__
 from sfxcli.audio import AUDIO_SUFFIXES
@@ -19,17 +25,18 @@ class Job:
     key: int
     request_id: str
     reply_to: tuple[str, int]
-    request: Any  # sfxcli.pipeline.GenerateRequest
+    request: Any  # sfxcli.request.GenerateRequest
 
 
 @dataclass
 class BridgeState:
     project: Path
     engine: str
+    roots: tuple[Path, ...] = ()  # folders a project may lie in (resolved); the project itself by default
+    library_roots: tuple[Path, ...] = ()  # folders a client may name as its library
     max_queue: int = 32
     model: str | None = None  # the sao model the worker holds
     adapter: Path | None = None
-    token: str | None = None
     device: str = "starting"
     worker_state: str = "starting"
     worker_pid: int = 0
@@ -44,11 +51,6 @@ class BridgeState:
         )
 
 
-def check_token(state: BridgeState, request: Request) -> None:
-    if state.token is not None and not hmac.compare_digest(request.token or "", state.token):
-        raise RequestError(request.request_id, "missing or wrong token: add the pair 'token', '<secret>' to every message")
-
-
 def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) -> list[Reply]:
     from sfxcli.errors import SfxError
     from sfxcli.output import output_folder
@@ -58,23 +60,17 @@ def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) ->
     if state.in_flight(rid):
         raise RequestError(rid, f"request id {rid!r} is already queued or running; use a new id")
     imitation, label = request.args
-    path = Path(imitation).expanduser()
-    if not path.is_absolute():
-        raise RequestError(rid, f"imitation path must be absolute, got {imitation!r}")
-    if not path.is_file():
-        raise RequestError(rid, f"imitation is not an existing regular file: {imitation}")
+    path = checked_file(rid, imitation, "imitation", MAX_IMITATION_BYTES)
     if path.suffix.lower() not in AUDIO_SUFFIXES:
-        raise RequestError(rid, f"imitation must be wav, flac, ogg, mp3 or aiff: {path.name}")
-    if path.stat().st_size > MAX_IMITATION_BYTES:
-        raise RequestError(rid, f"imitation is {path.stat().st_size // 2**20} MB; the limit is {MAX_IMITATION_BYTES // 2**20} MB")
-    options = request.options
-    library = options.get("library")
-    if library is not None and (not Path(library).is_absolute() or not Path(library).is_dir()):
-        raise RequestError(rid, f"library must be an existing folder given as an absolute path: {library}")
+        raise RequestError(rid, f"imitation must be wav, flac, ogg, mp3 or aiff: {path.name[:200]}")
+    options = dict(request.options)
+    if "library" in options:
+        options["library"] = str(checked_folder(rid, options["library"], "library folder", state.library_roots,
+                                                "--library-root"))
     try:
         job_request = from_osc(path, label, options, {"engine": state.engine, "model": state.model,
                                                       "adapter": state.adapter, "project": state.project})
-        output_folder(job_request.project, job_request.subfolder)
+        output_folder(job_request.project, job_request.subfolder, state.roots)
     except SfxError as error:
         raise RequestError(rid, error.message) from None
     if len(state.queue) >= state.max_queue:
@@ -108,10 +104,9 @@ def ping(state: BridgeState, request: Request) -> list[Reply]:
 
 
 def project(state: BridgeState, request: Request) -> list[Reply]:
-    folder = Path(request.args[0]).expanduser()
-    if not folder.is_absolute() or not folder.is_dir():
-        raise RequestError(request.request_id, f"project must be an existing folder given as an absolute path: {request.args[0]}")
-    state.project = folder.resolve()
+    """Change the default project folder: only to one inside the roots the server was started with."""
+    state.project = checked_folder(request.request_id, request.args[0], "project folder", state.roots,
+                                   "--project-root")
     return [("/sfx/project", [request.request_id, str(state.project)])]
 
 
@@ -125,7 +120,6 @@ HANDLERS = {"cancel": cancel, "status": status, "ping": ping, "project": project
 
 
 def handle(state: BridgeState, request: Request, reply_to: tuple[str, int]) -> list[Reply]:
-    check_token(state, request)
     if request.verb == "generate":
         return generate(state, request, reply_to)
     return HANDLERS[request.verb](state, request)

@@ -124,6 +124,23 @@ def parse(address: str, arguments: list[Any]) -> Request:
     return Request(verb, request_id, tuple(values), options, token)
 
 
+def token_of(address: str, arguments: list[Any]) -> Any:
+    """The value of the ``token`` pair of a message, looked up before anything else is parsed; None if absent."""
+    verb = address[len("/sfx/"):] if address.startswith("/sfx/") else ""
+    start = 1 + len(FIXED_ARGS.get(verb, ()))
+    pairs = arguments[start:]
+    for key, value in zip(pairs[::2], pairs[1::2]):
+        if key == "token":
+            return value
+    return None
+
+
+def short_id(arguments: list[Any]) -> str:
+    """The request id to echo in a reply to a message that failed the token: short ones only (no amplification)."""
+    rid = _soft_id(arguments)
+    return rid if len(rid) <= 32 else ""
+
+
 def _soft_id(arguments: list[Any]) -> str:
     """The request id of a message we cannot otherwise use, if it has one."""
     if arguments and isinstance(arguments[0], (str, int)) and not isinstance(arguments[0], bool):

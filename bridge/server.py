@@ -7,10 +7,13 @@ sentinel. Requests are parsed (``bridge.protocol``) and handled
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import os
 import select
 import signal
 import socket
+import struct
 import sys
 import time
 from dataclasses import dataclass
@@ -21,19 +24,23 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
 
 from bridge import handlers
+from bridge.guard import THROTTLE_SECONDS, UNAUTHORIZED, LogLimiter, OscNoise, TokenGuard, within
 from bridge.handlers import BridgeState, Job
-from bridge.protocol import MAX_DATAGRAM_BYTES, Reply, RequestError, error, parse
+from bridge.protocol import MAX_DATAGRAM_BYTES, Reply, RequestError, error, parse, short_id, token_of
 from bridge.worker import WorkerConfig, run
 from sfxcli import __version__
-from sfxcli.errors import BridgeError
+from sfxcli.errors import BridgeError, SfxError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
 class ServerConfig:
     project: Path
+    roots: tuple[Path, ...] = ()  # folders a client may choose projects in; () = the project itself
+    library_roots: tuple[Path, ...] = ()  # folders a client may name as its library
     host: str = "127.0.0.1"
     port: int = 9001
     engine: str = "embedded"
@@ -74,10 +81,29 @@ class Server:
             raise BridgeError(f"listening on {config.host} needs a shared token", "pass --token SECRET")
         if not config.project.is_dir():
             raise BridgeError(f"project folder does not exist: {config.project}", "create it or pass another --project")
+        roots = tuple(Path(os.path.realpath(r)) for r in (config.roots or (config.project,)))
+        for root in roots:
+            if not root.is_dir():
+                raise BridgeError(f"project root does not exist: {root}", "create it or pass another --project-root")
+        for root in config.library_roots:
+            if not root.is_dir():
+                raise BridgeError(f"library root does not exist: {root}", "create it or pass another --library-root")
+        if not within(config.project, roots):
+            raise BridgeError(f"the project folder {config.project} is not inside any --project-root",
+                              "pass a --project inside one of them")
         self.config = config
-        self.log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.write_log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.limited = LogLimiter(self.write_log)
+        self.guard = TokenGuard(config.token)
+        self.noise = OscNoise()
+        logging.getLogger().addFilter(self.noise)
+        self.noise_reported = time.monotonic()
         family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:  # room for a burst from a DAW (or a flood) while the loop is busy
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        except OSError:
+            pass
         try:
             self.sock.bind((config.host, config.port))
         except OSError as err:
@@ -85,8 +111,9 @@ class Server:
             raise BridgeError(f"cannot listen on {config.host}:{config.port}: {err.strerror}",
                               "is another sfx serve running? pick another --port") from None
         self.port = self.sock.getsockname()[1]
-        self.state = BridgeState(project=config.project.resolve(), engine=config.engine, max_queue=config.max_queue,
-                                 token=config.token, model=config.model, adapter=config.adapter)
+        self.state = BridgeState(project=Path(os.path.realpath(config.project)), engine=config.engine, roots=roots,
+                                 library_roots=tuple(Path(os.path.realpath(r)) for r in config.library_roots),
+                                 max_queue=config.max_queue, model=config.model, adapter=config.adapter)
         self.worker: _Worker | None = None
         self.stopping = False
         self.announced = False
@@ -96,31 +123,72 @@ class Server:
     def _destination(self, sender: tuple[str, int]) -> tuple[str, int]:
         return (self.config.reply_host or sender[0], self.config.reply_port or sender[1])
 
+    def log(self, text: str) -> None:
+        self.write_log(text)
+
     def send(self, sender: tuple[str, int], replies: list[Reply]) -> None:
         for address, arguments in replies:
             try:
-                self.sock.sendto(encode(address, arguments), self._destination(sender))
-            except OSError as err:  # an unreachable client must not stop the server
-                self.log(f"could not reply to {sender}: {err.strerror}")
+                # never wait for a client that does not read its replies: a reply that cannot go now is dropped
+                self.sock.sendto(encode(address, arguments), _DONTWAIT, self._destination(sender))
+            except (OSError, OverflowError, ValueError) as err:  # an unreachable client must not stop the server
+                self.limited("reply", f"could not reply to {sender[0]}: {getattr(err, 'strerror', None) or err}")
 
     # -- requests ------------------------------------------------------------
+    @staticmethod
+    def _who(sender: tuple[str, int]) -> str:
+        """Whom bad tokens are counted against: a remote host, or on loopback one socket (so one local program
+        guessing tokens cannot lock every other local client out)."""
+        return f"{sender[0]}:{sender[1]}" if sender[0] in LOOPBACK or sender[0].startswith("127.") else sender[0]
+
+    def refuse(self, sender: tuple[str, int], rid: str) -> None:
+        """A message without the right token: one short reply, and none at all once the address is throttled."""
+        if self.guard.failed(self._who(sender)):
+            self.limited("throttle", f"ignoring {self._who(sender)} for {THROTTLE_SECONDS:g} s after repeated bad tokens")
+            return
+        self.send(sender, [error(rid, UNAUTHORIZED)])
+
     def on_datagram(self, data: bytes, sender: tuple[str, int]) -> None:
+        if self.guard.blocked(self._who(sender)):
+            return
         if len(data) > MAX_DATAGRAM_BYTES:
-            self.send(sender, [error("", f"message is {len(data)} bytes; the limit is {MAX_DATAGRAM_BYTES}")])
+            if self.guard.required:
+                self.refuse(sender, "")
+            else:
+                self.send(sender, [error("", f"message is {len(data)} bytes; the limit is {MAX_DATAGRAM_BYTES}")])
             return
         try:
             messages = [timed.message for timed in OscPacket(data).messages]
-        except (ParseError, ValueError, TypeError, IndexError, OverflowError) as err:
-            self.send(sender, [error("", f"malformed OSC packet: {err}")])
+        except (ParseError, ValueError, TypeError, IndexError, OverflowError, UnicodeError, struct.error):
+            if self.guard.required:
+                self.refuse(sender, "")
+            else:
+                self.send(sender, [error("", "malformed OSC packet")])
             return
         for message in messages:
-            try:
-                request = parse(message.address, list(message.params))
-                replies = handlers.handle(self.state, request, sender)
-            except RequestError as err:
-                replies = [error(err.request_id, err.message)]
-            self.send(sender, replies)
+            params = list(message.params)
+            if not self.guard.accepts(token_of(message.address, params)):
+                self.refuse(sender, short_id(params))
+                continue
+            self.send(sender, self.answer(message.address, params, sender))
         self.dispatch()
+
+    def answer(self, address: str, params: list[Any], sender: tuple[str, int]) -> list[Reply]:
+        """The replies to one authorised message; no input, however odd, gets past this as an exception."""
+        rid = ""
+        try:
+            request = parse(address, params)
+            rid = request.request_id
+            return handlers.handle(self.state, request, sender)
+        except RequestError as err:
+            return [error(err.request_id, err.message)]
+        except SfxError as err:
+            return [error(rid, err.message)]
+        except OSError as err:
+            return [error(rid, f"cannot use a path in this request: {err.strerror or err}")]
+        except Exception as err:  # noqa: BLE001 - a bug must reach the client as an error reply, never stop the server
+            self.limited("internal", f"internal error answering {address}: {type(err).__name__}: {err}")
+            return [error(rid, f"internal error: {type(err).__name__}")]
 
     # -- the worker ----------------------------------------------------------
     def start_worker(self) -> None:
@@ -129,7 +197,7 @@ class Server:
         if len(self.restarts) > 5:
             raise BridgeError("the worker keeps crashing (6 starts in 30 s); stopping",
                               "run `sfx doctor`, then `sfx serve --debug`")
-        self.worker = _Worker(WorkerConfig(self.state.engine, self.config.model, self.config.adapter))
+        self.worker = _Worker(WorkerConfig(self.state.engine, self.config.model, self.config.adapter, self.state.roots))
         self.state.worker_state = "starting"
         self.state.worker_pid = self.worker.process.pid or 0
 
@@ -223,6 +291,7 @@ class Server:
             self.start_worker()
             while not self.stopping:
                 self.turn(0.2)
+                self.report_noise()
         finally:
             self.shutdown()
             for sig, handler in previous.items():
@@ -248,6 +317,14 @@ class Server:
                 pass
             self.on_worker_exit()
         self.cancel_running()
+
+    def report_noise(self, every: float = 60.0) -> None:
+        """python-osc's warnings about junk arguments, as one count per interval."""
+        now = time.monotonic()
+        if self.noise.count and now - self.noise_reported >= every:
+            self.log(f"ignored {self.noise.count} malformed OSC arguments in the last {now - self.noise_reported:.0f} s")
+            self.noise.count = 0
+            self.noise_reported = now
 
     def shutdown(self) -> None:
         """Answer everything in flight, let the running job stop, then stop the worker."""
@@ -280,13 +357,14 @@ class Server:
                 worker.process.kill()
             self.worker = None
         self.sock.close()
+        logging.getLogger().removeFilter(self.noise)
         self.log("sfx serve: stopped")
 
 
 def remove_partials(job: Job, pid: int | None) -> None:
-    """Delete the temp files a dead worker left in the job's output folder."""
-    folder = Path(job.request.project) / job.request.subfolder
-    if pid is None or not folder.is_dir():
+    """Delete the temp files a dead worker left in the job's output folder (never following a link)."""
+    folder = Path(job.request.project).joinpath(*job.request.subfolder.split("/"))
+    if pid is None or folder.is_symlink() or not folder.is_dir():
         return
-    for leftover in folder.glob(f".*.{pid}.partial.*"):
+    for leftover in folder.glob(f".*.{pid}.*.partial.*"):
         leftover.unlink(missing_ok=True)

@@ -27,6 +27,7 @@ class WorkerConfig:
     engine: str = "embedded"
     model: str | None = None  # sao: hub id, folder or "debug"; None = the default model
     adapter: Path | None = None
+    roots: tuple[Path, ...] = ()  # the project must still lie inside one when files are written
 
 
 def device_for(engine: str) -> str:
@@ -38,6 +39,9 @@ def run(conn: Connection, config: WorkerConfig, cancel_key: Any) -> None:
     """Worker main loop (runs in the child process)."""
     # the server handles Ctrl-C and shuts the worker down itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from sfxcli.log import show_on_stderr
+
+    show_on_stderr()
     from sfxcli.engines.choice import Resident
     from sfxcli.errors import CancelledError, SfxError
     from sfxcli.pipeline import generate
@@ -78,11 +82,13 @@ def run(conn: Connection, config: WorkerConfig, cancel_key: Any) -> None:
             return bool(cancel_key.value == key)
 
         try:
-            result = generate(request, progress, cancelled=cancelled, resident=resident)
+            result = generate(request, progress, cancelled=cancelled, resident=resident, roots=config.roots)
         except CancelledError:
             conn.send(("cancelled", key))
         except SfxError as error:
             conn.send(("error", key, error.message + (f" ({error.hint})" if error.hint else "")))
+        except OSError as error:
+            conn.send(("error", key, f"cannot use a file of this request: {error.strerror or error}"))
         except Exception as error:  # noqa: BLE001 - a bug must reach the DAW as an error reply, not kill the worker
             conn.send(("error", key, f"internal error: {type(error).__name__}: {error}"))
         else:

@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     import signal
 
     from sfxcli.errors import SfxError
+    from sfxcli.log import show_on_stderr
 
+    show_on_stderr()
     # SIGTERM unwinds like Ctrl-C, so temp files are removed on the way out
     signal.signal(signal.SIGTERM, _interrupt)
 

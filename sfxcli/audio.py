@@ -6,8 +6,10 @@ arrays that every entry point (CLI, bridge, tests) shares.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -137,12 +139,18 @@ def _native_stderr_silenced(active: bool) -> Iterator[None]:
         os.close(saved)
 
 
-def _decode(path: Path) -> tuple[np.ndarray, int]:
+def _decode(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
     with _native_stderr_silenced(path.suffix.lower() == ".mp3"):
-        return _decode_soundfile(path)
+        return _decode_soundfile(path, max_seconds)
 
 
-def _decode_soundfile(path: Path) -> tuple[np.ndarray, int]:
+def _too_long(seconds: float, max_seconds: float, path: Path) -> TooLongError:
+    return TooLongError(f"imitation is {seconds:.1f} s long ({path.name}); the limit is {max_seconds:g} s")
+
+
+def _decode_soundfile(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
+    """Decode at most ``max_seconds`` (plus one frame): the header's length is checked first, and a header that
+    understates it cannot make the decoder read more."""
     import soundfile as sf
 
     try:
@@ -150,14 +158,21 @@ def _decode_soundfile(path: Path) -> tuple[np.ndarray, int]:
     except sf.LibsndfileError as error:
         if "malformed" in str(error):
             raise CorruptAudioError(f"imitation is damaged and cannot be decoded ({path})") from None
-        return _decode_other(path)
+        return _decode_other(path, max_seconds)
     with handle:
         declared = handle.frames
         rate = handle.samplerate
+        if rate <= 0:
+            raise CorruptAudioError(f"imitation declares a sample rate of {rate} Hz ({path})")
+        if declared > 0 and declared / rate > max_seconds:
+            raise _too_long(declared / rate, max_seconds, path)
+        limit = int(max_seconds * rate) + 1
         try:
-            data = handle.read(dtype="float64", always_2d=True)
+            data = handle.read(frames=limit, dtype="float64", always_2d=True)
         except sf.LibsndfileError as error:
             raise CorruptAudioError(f"imitation is damaged: {str(error).strip()} ({path})") from None
+        if data.shape[0] >= limit:
+            raise _too_long(data.shape[0] / rate, max_seconds, path)
     # compressed formats report the frame count from their header; a large
     # shortfall means the stream stops early.
     if data.shape[0] == 0 and path.stat().st_size > EMPTY_CONTAINER_BYTES:
@@ -169,7 +184,7 @@ def _decode_soundfile(path: Path) -> tuple[np.ndarray, int]:
     return data, int(rate)
 
 
-def _decode_other(path: Path) -> tuple[np.ndarray, int]:
+def _decode_other(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
     """Formats libsndfile does not know: ask pedalboard's decoders before giving up."""
     with open(path, "rb") as handle:
         head = handle.read(16)
@@ -178,8 +193,10 @@ def _decode_other(path: Path) -> tuple[np.ndarray, int]:
 
         with AudioFile(str(path)) as handle:
             declared = handle.frames
-            data = handle.read(declared).T.astype(np.float64)
             rate = int(handle.samplerate)
+            if rate > 0 and declared / rate > max_seconds:
+                raise _too_long(declared / rate, max_seconds, path)
+            data = handle.read(declared).T.astype(np.float64)
     except (ValueError, RuntimeError, OSError):
         if head.startswith(_CONTAINER_MAGIC):
             raise CorruptAudioError(f"imitation looks like audio but cannot be decoded ({path})") from None
@@ -189,28 +206,45 @@ def _decode_other(path: Path) -> tuple[np.ndarray, int]:
     return data, rate
 
 
+def regular_file(path: str | Path, what: str = "imitation") -> tuple[Path, int]:
+    """The path (``~`` expanded) and size of an existing regular file; never opens it, so a FIFO cannot hang us."""
+    try:
+        file = Path(path).expanduser()
+        info = os.stat(file)
+    except RuntimeError:  # "~nosuchuser"
+        raise MissingFileError(f"{what} not found: {path} (no such user's home folder)") from None
+    except FileNotFoundError:
+        raise MissingFileError(f"{what} not found: {path}") from None
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            raise MissingFileError(f"{what} not found: the path has a name too long for the file system") from None
+        raise MissingFileError(f"{what} cannot be opened: {error.strerror} ({path})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise NotAFileError(f"{what} is a directory, not an audio file: {file}")
+    if not stat.S_ISREG(info.st_mode):
+        raise NotAFileError(f"{what} is not a regular file (a pipe, socket or device): {file}")
+    return file, info.st_size
+
+
 def read_imitation(path: str | Path, max_seconds: float = DEFAULT_MAX_SECONDS) -> Imitation:
-    """Open, decode and check an imitation file."""
-    file = Path(path).expanduser()
-    if not file.exists():
-        raise MissingFileError(f"imitation not found: {file}")
-    if file.is_dir():
-        raise NotAFileError(f"imitation is a directory, not an audio file: {file}")
-    if not file.is_file():
-        raise NotAFileError(f"imitation is not a regular file: {file}")
-    raw = file.read_bytes()
-    if len(raw) == 0:
+    """Open, decode and check an imitation file, in memory bounded by ``max_seconds``."""
+    file, size = regular_file(path)
+    if size == 0:
         raise EmptyAudioError(f"imitation is an empty file (0 bytes): {file}")
-    if _declared_pcm_shortfall(raw[:65536], len(raw)):
+    with open(file, "rb") as handle:
+        head = handle.read(65536)
+    if _declared_pcm_shortfall(head, size):
         raise CorruptAudioError(f"imitation is truncated: its header promises more audio than the file holds ({file})")
-    data, rate = _decode(file)
+    data, rate = _decode(file, max_seconds)  # refuses an over-long take from its header, before reading it
     mono = check_signal(data, rate, file.name, max_seconds)
+    with open(file, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256")
     return Imitation(
         samples=mono,
         sample_rate=rate,
         channels=int(data.shape[1]),
         path=str(file),
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=digest.hexdigest(),
     )
 
 
@@ -223,7 +257,7 @@ def read_sound(path: str | Path) -> tuple[np.ndarray, int]:
     """
     import soundfile as sf
 
-    path = Path(path)
+    path, _ = regular_file(path, "sound")
     try:
         data, rate = sf.read(str(path), dtype="float64", always_2d=True)
     except (sf.LibsndfileError, RuntimeError):

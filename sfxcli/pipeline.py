@@ -22,7 +22,7 @@ from sfxcli.analysis import Controls, Curves, analyse, controls_from_curves, res
 from sfxcli.audio import Imitation, read_imitation
 from sfxcli.engines.base import BatchEngine, Engine, Render
 from sfxcli.engines.choice import EngineChoice, Resident, choose_engine
-from sfxcli.errors import CancelledError
+from sfxcli.errors import CancelledError, OutputError
 from sfxcli.labels import RecipeChoice, recipe_for
 from sfxcli.match import encode_query
 from sfxcli.output import Written, output_folder, safe_fx_name, write_result
@@ -91,18 +91,20 @@ def choose_recipe(request: GenerateRequest) -> RecipeChoice:
 
 
 def generate(request: GenerateRequest, progress: Progress | None = None,
-             cancelled: Callable[[], bool] | None = None, resident: Resident | None = None) -> Generation:
+             cancelled: Callable[[], bool] | None = None, resident: Resident | None = None,
+             roots: tuple[Path, ...] = ()) -> Generation:
     """Read, analyse, render candidates, finish, rank, write. Raises ``SfxError``.
 
     ``cancelled`` is polled before each candidate; once files are being
     written the job runs to its end, so a cancel never leaves half a set.
     ``resident`` holds the models a long-lived process has loaded (the serve
-    worker's); without one, models are loaded for this call.
+    worker's); without one, models are loaded for this call. ``roots``: the
+    folders the project must lie in (a server's), checked again at write time.
     """
     report = progress or (lambda message, fraction: None)
     stop = cancelled or (lambda: False)
     validate(request)
-    folder = output_folder(request.project, request.subfolder)
+    folder = output_folder(request.project, request.subfolder, roots)
     imitation = read_imitation(request.imitation, request.max_seconds)
     curves = analyse(imitation.samples, imitation.sample_rate)
     controls = controls_from_curves(curves)
@@ -148,8 +150,14 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     for rank, index in enumerate(ranking, start=1):
         candidate = candidates[index]
         sidecar = _sidecar(request, candidate, rank, batched, run)
-        written: Written = write_result(folder, reading.catid, fx_name, candidate.audio, request.sample_rate,
-                                        request.format, sidecar)
+        try:
+            written: Written = write_result(folder, reading.catid, fx_name, candidate.audio, request.sample_rate,
+                                            request.format, sidecar)
+        except OutputError as error:
+            if results:
+                raise OutputError(f"{error.message}; {len(results)} of {len(ranking)} results were written before it "
+                                  f"({', '.join(r.path.name for r in results)})", error.hint) from None
+            raise
         results.append(Result(written.audio_path, written.sidecar_path, candidate.seed, candidate.score))
         report(f"wrote {written.audio_path.name}", 0.8 + 0.2 * rank / len(ranking))
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
 import numpy as np
 
 from sfxcli.analysis import Curves, analyse
 from sfxcli.audio import Imitation
+from sfxcli.output import OutputFolder, write_file
 
 
 def _spectrum_db(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
@@ -23,7 +24,7 @@ def _spectrum_db(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.nd
 
 
 def plot_comparison(imitation: Imitation, curves: Curves, results: list[tuple[Path, np.ndarray]], sample_rate: int,
-                    folder: Path, sources: list[list[Path]] | None = None,
+                    folder: OutputFolder, sources: list[list[Path]] | None = None,
                     scores: list[tuple[float, float]] | None = None) -> Path:
     """Waveform, loudness, pitch and brightness of the imitation over each result's, and each
     result's spectrum over the recordings it was made from (library engine); atomic PNG write."""
@@ -89,13 +90,9 @@ def plot_comparison(imitation: Imitation, curves: Curves, results: list[tuple[Pa
     axes[0, 0].set_xlim(0, max(t_imitation[-1], max(len(a) / sample_rate for _, a in results)))
     fig.tight_layout()
     first, last = results[0][0].stem, results[-1][0].stem
-    final = folder / f"{first}-{last.rsplit('_', 1)[-1]}_plot.png"
-    tmp = folder / f".{final.name}.{os.getpid()}.partial.png"
+    image = io.BytesIO()
     try:
-        fig.savefig(tmp, dpi=90)
-        os.replace(tmp, final)
+        fig.savefig(image, dpi=90, format="png")
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
-    return final
+    return write_file(folder, f"{first}-{last.rsplit('_', 1)[-1]}_plot.png", image.getvalue())

@@ -43,6 +43,7 @@ class Setting:
     default: Any  # built-in; None means "sfx decides" (shipped model, automatic device, ...)
     help: str
     default_text: str = ""  # what None means, for `sfx doctor`
+    secret: bool = False  # never shown
 
 
 def _cache_default() -> Path:
@@ -70,6 +71,8 @@ SETTINGS: tuple[Setting, ...] = (
             "the presets shipped with sfx"),
     Setting("cache", "SFX_CACHE", Path, None, "library indexes and feature caches",
             "the platform's cache folder"),
+    Setting("token", "SFX_TOKEN", str, None, "the shared secret sfx serve asks every request for",
+            "none (loopback only)", secret=True),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 

@@ -140,14 +140,18 @@ def test_ping_status_presets_project(server, tmp_path: Path) -> None:  # type: i
     assert status[1] == "auto" and status[3] in ("idle", "busy", "starting")
     client.send("/sfx/presets", "l")
     assert "creak" in client.answer("l", ("/sfx/presets",))[1]
-    other = tmp_path / "other"
+    inner = tmp_path / "project" / "scene 2"  # inside the server's --project: allowed
+    inner.mkdir()
+    client.send("/sfx/project", "pr", str(inner))
+    assert client.answer("pr", ("/sfx/project", "/sfx/error"))[1][1] == str(inner.resolve())
+    other = tmp_path / "other"  # outside it: refused (tests/test_bridge_security.py has the rest)
     other.mkdir()
-    client.send("/sfx/project", "pr", str(other))
-    assert client.answer("pr", ("/sfx/project", "/sfx/error"))[1][1] == str(other.resolve())
+    client.send("/sfx/project", "out", str(other))
+    assert "outside the folders this server was started with" in client.answer("out", ("/sfx/error",))[1][1]
 
 
 ERROR_CASES = [
-    ("missing-file", "/sfx/generate", lambda im: ["e1", "/no/such/file.wav", "creak"], "not an existing regular file"),
+    ("missing-file", "/sfx/generate", lambda im: ["e1", "/no/such/file.wav", "creak"], "imitation does not exist"),
     ("relative", "/sfx/generate", lambda im: ["e2", "hum.wav", "creak"], "absolute"),
     ("wrong-type", "/sfx/generate", lambda im: ["e3", 42, "creak"], "must be a non-empty str"),
     ("missing-args", "/sfx/generate", lambda im: ["e4", str(im)], "needs: id"),
@@ -162,7 +166,7 @@ ERROR_CASES = [
     ("both-levels", "/sfx/generate", lambda im: ["e16", str(im), "creak", "lufs", -16.0, "peak", -1.0], "not both"),
     ("unknown-address", "/sfx/explode", lambda im: ["e11"], "unknown address"),
     ("cancel-unknown", "/sfx/cancel", lambda im: ["e12"], "no queued or running"),
-    ("bad-project", "/sfx/project", lambda im: ["e13", "/no/such/folder"], "existing folder"),
+    ("bad-project", "/sfx/project", lambda im: ["e13", "/no/such/folder"], "does not exist"),
 ]
 
 

@@ -276,7 +276,10 @@ def test_search_finds_an_exact_copy_first(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     assert len(lines) == 5 and Path(lines[0]) == target.resolve()
-    cache = next(Path(env["SFX_CACHE"]).rglob("*.sounds-*.npz"))
+    from sfxcli.library.sounds import features_path
+
+    cache = features_path(library, "features")  # this library's, not another test's
+    assert cache.is_file()
     stamp = cache.stat().st_mtime_ns
     labelled = search("--json", "--top", "3")  # the second search reads no sound again
     assert cache.stat().st_mtime_ns == stamp

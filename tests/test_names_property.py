@@ -29,13 +29,17 @@ def test_any_label_maps_to_a_recipe(label: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab./\\~ ")), max_size=20))
+@given(st.text(alphabet=st.sampled_from(list("ab./\\~ :\x01C")), max_size=20))
 def test_no_subfolder_leaves_the_project(tmp_path_factory, subfolder: str) -> None:  # type: ignore[no-untyped-def]
+    """Whatever the subfolder, a file written there lies inside the project (or the subfolder is refused)."""
     from sfxcli.errors import SfxError
+    from sfxcli.output import write_file
 
     project = tmp_path_factory.mktemp("p")
     try:
         folder = output_folder(project, subfolder)
     except SfxError:
         return
-    assert folder.resolve().is_relative_to(Path(project).resolve())
+    written = write_file(folder, "probe.txt", b"x")
+    assert written.resolve().is_relative_to(Path(project).resolve())
+    assert all(part not in ("", ".", "..") and not part.startswith((".", "~")) for part in folder.parts)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 
@@ -101,13 +100,15 @@ def test_missing_project_is_a_clear_error(run_cli, hum_file: Path, tmp_path: Pat
 def test_failed_encode_leaves_nothing_behind(run_cli, hum_file: Path, project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import sfxcli.output as output
 
-    def broken(audio: np.ndarray, sample_rate: int, fmt: str, path: Path) -> None:
-        path.write_bytes(b"RIFF half")
+    real = output._write_all
+
+    def broken(fd: int, data: bytes) -> None:
+        real(fd, data[: len(data) // 2])
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(output, "encode", broken)
+    monkeypatch.setattr(output, "_write_all", broken)
     code, _, err = _gen(run_cli, hum_file, project, "creak")
-    assert code == OutputError.exit_code and "No space left" in err
+    assert code == OutputError.exit_code and "is full; the file was not written" in err
     assert list((project / "sfx").iterdir()) == []
 
 

@@ -22,7 +22,6 @@ import csv
 import hashlib
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from sfxcli.errors import DataError, TrainingError
+from sfxcli.library.store import load_cache, save_cache
 from sfxcli.match.features import FEATURE_VERSION
 from training.data import AugmentConfig, Example, augment, synthetic_imitation
 from sfxcli.match.network import ModelConfig
@@ -142,9 +142,10 @@ def _encode_example(job: tuple[str, list[str], RunConfig, str]) -> tuple[str, An
     except OSError as error:
         return sound_path, None, [], f"{sound_path}: {error.strerror}"
     cached = Path(cache) / f"{key}.npz"
-    if cached.is_file():
-        with np.load(cached) as data:
-            takes = [data[f"take{i}"] for i in range(int(data["n_takes"]))]
+    data = load_cache(cached)
+    if data is not None and "n_takes" in data and "sound" in data:
+        takes = [data[f"take{i}"] for i in range(int(data["n_takes"])) if f"take{i}" in data]
+        if len(takes) == int(data["n_takes"]):
             return sound_path, data["sound"], takes, None
     try:
         samples, rate = read_sound(sound_path)
@@ -165,16 +166,13 @@ def _encode_example(job: tuple[str, list[str], RunConfig, str]) -> tuple[str, An
             if result.rejected is None:
                 takes_audio.append((result.audio, rate))
     takes = [imitations.encode(audio, rate) for audio, rate in takes_audio]
-    Path(cache).mkdir(parents=True, exist_ok=True)
-    temp = cached.with_name(f".{cached.name}.{os.getpid()}.part.npz")
-    np.savez(temp, sound=vector, n_takes=len(takes), **{f"take{i}": t for i, t in enumerate(takes)})
-    temp.replace(cached)
+    save_cache(cached, sound=vector, n_takes=np.array(len(takes)), **{f"take{i}": t for i, t in enumerate(takes)})
     return sound_path, vector, takes, None
 
 
 def prepare(examples: list[Example], config: RunConfig, report: Report | None = None) -> Prepared:
     """Encode every sound and take (in ``workers`` processes), reusing the on-disk cache."""
-    from sfxcli.library.index import cache_dir
+    from sfxcli.settings import cache_dir
     from sfxcli.match.encoders import text_encoder
 
     report = report or (lambda message, fraction: None)

@@ -61,7 +61,8 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON on std
     engines = availability()
     devices = _devices()
     config, _ = config_values()
-    effective = [(v.setting.name, _shown(v.value, v.setting.default_text), v.source) for v in all_values()]
+    effective = [(v.setting.name, "(set)" if v.setting.secret and v.value else _shown(v.value, v.setting.default_text),
+                  v.source) for v in all_values()]
     if as_json:
         typer.echo(json.dumps({
             "sfx": __version__, "python": platform.python_version(), "packages": packages,

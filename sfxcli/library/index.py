@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,13 +61,30 @@ def index_path(root: Path) -> Path:
     return cache_dir() / f"library-{key}.sqlite"
 
 
-def scan(root: Path) -> Iterator[Path]:
-    """Audio files below ``root``, depth first, skipping hidden files and folders."""
+def scan(root: Path, skipped: list[tuple[str, str]] | None = None) -> Iterator[Path]:
+    """Audio files below ``root``, depth first, skipping hidden files and folders.
+
+    Only regular files (or links to them) are yielded: a FIFO, socket or
+    device named like audio would hang or break whatever opens it, so it is
+    listed in ``skipped`` instead. Folder links are not followed (no loops).
+    """
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_SUFFIXES:
-                yield Path(folder) / name
+                path = Path(folder) / name
+                if is_regular(path):
+                    yield path
+                elif skipped is not None:
+                    skipped.append((path.relative_to(root).as_posix(), "not a regular file (a pipe, device or broken link)"))
+
+
+def is_regular(path: Path) -> bool:
+    """A regular file, or a link to one; never opens it."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -97,6 +115,8 @@ def _manifests(root: Path) -> dict[str, dict[str, str]]:
             if name.lower() not in MANIFEST_NAMES:
                 continue
             manifest = Path(folder) / name
+            if not is_regular(manifest):
+                continue
             try:
                 with open(manifest, newline="", encoding="utf-8", errors="replace") as handle:
                     for row in csv.DictReader(handle):
@@ -173,8 +193,9 @@ def update_index(root: Path, progress: Callable[[int, int], None] | None = None)
         raise LibraryError(f"library folder not found: {root}")
     catids = frozenset(c.catid for c in ucs_categories())
     manifest_rows = _manifests(root)
-    files = list(scan(root))
     report = IndexReport()
+    not_regular: list[tuple[str, str]] = []
+    files = list(scan(root, not_regular))
     try:
         db = _connect(index_path(root))
     except (OSError, sqlite3.Error) as error:
@@ -216,6 +237,7 @@ def update_index(root: Path, progress: Callable[[int, int], None] | None = None)
                           " ORDER BY path").fetchall()
     db.close()
     entries = []
+    report.skipped.extend(not_regular)
     for path, label, tags, catid, duration, rate, channels, licence, problem in rows:
         if problem:
             report.skipped.append((path, problem))

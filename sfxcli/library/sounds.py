@@ -18,7 +18,7 @@ import numpy as np
 from sfxcli.errors import AudioInputError
 from sfxcli.match.features import FEATURE_VERSION
 from sfxcli.library.index import index_path
-from sfxcli.library.store import DEFAULT_LIBRARY, Library
+from sfxcli.library.store import DEFAULT_LIBRARY, Library, load_cache, save_cache
 
 SHIPPED_FEATURES = DEFAULT_LIBRARY / "sounds.npz"
 
@@ -42,12 +42,10 @@ def library_features(library: Library, encode: Callable[[np.ndarray, int], np.nd
 
     path = features_path(library.root, encoder)
     known: dict[str, tuple[float, int, np.ndarray]] = {}
-    if path.is_file():
-        with np.load(path) as data:
-            if int(data["version"]) == FEATURE_VERSION:
-                for p, mtime, size, vector in zip(data["paths"], data["mtimes"], data["sizes"], data["vectors"],
-                                                  strict=True):
-                    known[str(p)] = (float(mtime), int(size), vector)
+    data = load_cache(path, ("version", "paths", "mtimes", "sizes", "vectors"))
+    if data is not None and int(data["version"]) == FEATURE_VERSION:
+        for p, mtime, size, vector in zip(data["paths"], data["mtimes"], data["sizes"], data["vectors"], strict=True):
+            known[str(p)] = (float(mtime), int(size), vector)
     rows: list[np.ndarray | None] = []
     stats: list[tuple[float, int]] = []
     failed: list[str] = []
@@ -91,12 +89,9 @@ def library_features(library: Library, encode: Callable[[np.ndarray, int], np.nd
         for i, entry in enumerate(library.entries):
             if rows[i] is not None:
                 merged[entry.path] = (stats[i][0], stats[i][1], rows[i])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.stem}.part.npz")
-        np.savez(temp, version=FEATURE_VERSION, paths=np.array(list(merged)),
-                 mtimes=np.array([m for m, _, _ in merged.values()]), sizes=np.array([z for _, z, _ in merged.values()]),
-                 vectors=np.stack([v for _, _, v in merged.values()]) if merged else np.zeros((0, dim), np.float32))
-        temp.replace(path)
+        save_cache(path, version=np.array(FEATURE_VERSION), paths=np.array(list(merged)),
+                   mtimes=np.array([m for m, _, _ in merged.values()]), sizes=np.array([z for _, z, _ in merged.values()]),
+                   vectors=np.stack([v for _, _, v in merged.values()]) if merged else np.zeros((0, dim), np.float32))
     return vectors, failed
 
 
