@@ -60,3 +60,12 @@ def decay(n_samples: int, sample_rate: int, time_constant_seconds: float) -> np.
     t = np.arange(n_samples) / sample_rate
     return np.exp(-t / max(time_constant_seconds, 1e-5))
 
+
+def mono_sum(audio: np.ndarray) -> np.ndarray:
+    """What level measures and scores listen to: the audio itself, or the mean of its channels."""
+    return audio if audio.ndim == 1 else audio.mean(axis=1)
+
+
+def along_time(gain: np.ndarray, audio: np.ndarray) -> np.ndarray:
+    """A per-sample gain shaped to multiply ``audio`` (every channel alike)."""
+    return gain if audio.ndim == 1 else gain[:, None]

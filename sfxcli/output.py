@@ -1,8 +1,10 @@
 """Writing results: safe names inside the project folder, atomic, never overwriting, never redirected.
 
-File names follow the Universal Category System: ``CatID_FXName_CreatorID_NNN``
-(for example ``DOORCreak_door creak_sfx_001.wav``), each with a JSON sidecar
-of the same stem.
+File names follow the Universal Category System:
+``CatID_FXName_CreatorID_SourceID_NNN`` (for example
+``DOORCreak_door creak_sfx_MyGame_001.wav``, the number in UCS's UserData
+field), each with a JSON sidecar of the same stem; the same fields are
+embedded in the file (``sfxcli.metadata``).
 
 How a write cannot be pointed elsewhere:
 
@@ -43,10 +45,10 @@ from typing import Any, Literal
 import numpy as np
 
 from sfxcli.errors import OutputError, UsageError
+from sfxcli.metadata import Tags, embed
 from sfxcli.request import FORMATS
 
 Format = Literal["wav", "flac", "ogg", "mp3"]
-CREATOR_ID = "sfx"
 MAX_NAME_CHARS = 60  # an FXName field
 MAX_PART_CHARS = 64  # one folder name given by a user
 MAX_DEPTH = 8  # folders below the project
@@ -93,8 +95,14 @@ def clean_part(text: str, fallback: str, limit: int = MAX_NAME_CHARS) -> str:
 
 
 def safe_fx_name(label: str, fallback: str) -> str:
-    """The label as a file-name field."""
-    return clean_part(label, fallback)
+    """The label as a UCS FXName: a file-name field without UCS's own delimiters ('_' between fields,
+    '-' before a vendor category)."""
+    return clean_part(label.replace("-", " "), fallback)
+
+
+def ucs_stem(catid: str, fx_name: str, creator_id: str, source_id: str) -> str:
+    """``CatID_FXName_CreatorID_SourceID``; each result adds ``_NNN`` (UCS's UserData) to stay unique."""
+    return "_".join((catid, fx_name, creator_id, source_id))
 
 
 def subfolder_parts(subfolder: str) -> tuple[str, ...]:
@@ -321,13 +329,15 @@ def _disk_error(error: OSError, folder: Path) -> OutputError:
     return OutputError(f"cannot write into {folder}: {error.strerror}")
 
 
-def write_result(folder: OutputFolder, catid: str, fx_name: str, audio: np.ndarray, sample_rate: int, fmt: str,
-                 sidecar: dict[str, Any]) -> Written:
-    """Encode, then publish under the next free number with its sidecar; nothing is ever overwritten."""
+def write_result(folder: OutputFolder, stem: str, audio: np.ndarray, sample_rate: int, fmt: str,
+                 sidecar: dict[str, Any], tags: Tags | None = None) -> Written:
+    """Encode (with ``tags`` embedded), then publish under the next free number with its sidecar;
+    nothing is ever overwritten."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     data = encode(audio, sample_rate, fmt)
-    stem = f"{catid}_{fx_name}_{CREATOR_ID}"
+    if tags is not None:
+        data = embed(data, fmt, tags)
     where = folder.path
     temps: list[str] = []
     try:

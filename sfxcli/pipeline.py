@@ -9,8 +9,10 @@ it (``analysis``), choose the recipe (``labels``) and the engine
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import sys
+from datetime import datetime
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -22,10 +24,12 @@ from sfxcli.analysis import Controls, Curves, analyse, controls_from_curves, res
 from sfxcli.audio import Imitation, read_imitation
 from sfxcli.engines.base import BatchEngine, Engine, Render
 from sfxcli.engines.choice import EngineChoice, Resident, choose_engine
+from sfxcli.dsp import mono_sum
 from sfxcli.errors import CancelledError, OutputError
 from sfxcli.labels import RecipeChoice, recipe_for
 from sfxcli.match import encode_query
-from sfxcli.output import Written, output_folder, safe_fx_name, write_result
+from sfxcli.metadata import Tags
+from sfxcli.output import Written, clean_part, output_folder, safe_fx_name, ucs_stem, write_result
 from sfxcli.engines.sao.sampling import SaoEngine
 from sfxcli.post import Finish, LevelConfig, PostConfig, finish, level_config
 from sfxcli.presets import FxChain, Recipe, all_recipes, load_fx, load_recipe
@@ -69,6 +73,8 @@ class _Run:
     candidates: int
     ranked_by: str
     level: LevelConfig
+    created: str  # ISO 8601, the files' origination date and time
+    source_id: str  # UCS SourceID
 
 
 @dataclass(frozen=True)
@@ -129,30 +135,34 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     plan = Finish(chains, controls.gain, recipe.follow if choice.follow is None else choice.follow, target_seconds,
                   PostConfig(level=level), choice.follow_smoothing)
     seeds = [base_seed + i for i in range(n_candidates)]
+    channels = request.channels or choice.channels or recipe.channels
     candidates: list[Candidate] = []
     renders = _renders(choice.engine, controls, recipe, seeds, request.sample_rate,
-                       target_seconds + recipe.tail_seconds, stop, report)
+                       target_seconds + recipe.tail_seconds, stop, report, channels)
     for i, (seed, render) in enumerate(renders):
         audio, post_info = finish(render.audio, request.sample_rate, plan)
-        result_score = score(reference, imitation.sample_rate, reference_onsets, audio, request.sample_rate)
+        result_score = score(reference, imitation.sample_rate, reference_onsets, mono_sum(audio), request.sample_rate)
         candidates.append(Candidate(seed, audio, render.params, post_info, result_score))
         report(f"rendered candidate {i + 1}/{n_candidates}", 0.1 + 0.7 * (i + 1) / n_candidates)
 
-    matched, ranked_by = with_matches([c.score for c in candidates], query, [c.audio for c in candidates],
+    matched, ranked_by = with_matches([c.score for c in candidates], query, [mono_sum(c.audio) for c in candidates],
                                       request.sample_rate)
     candidates = [replace(c, score=s) for c, s in zip(candidates, matched, strict=True)]
     ranking = order(matched)[: request.variations]
     engine = choice.engine
     batched = isinstance(engine, BatchEngine)
-    run = _Run(recipe, chains, reading, choice, imitation, base_seed, n_candidates, ranked_by, level)
-    fx_name = safe_fx_name(request.label, recipe.name)
+    created = request.created or datetime.now().replace(microsecond=0).isoformat()
+    source_id = request.source or clean_part(folder.project.name, "project", 32)
+    run = _Run(recipe, chains, reading, choice, imitation, base_seed, n_candidates, ranked_by, level, created,
+               source_id)
+    stem = ucs_stem(reading.catid, safe_fx_name(request.label, recipe.name), request.creator, source_id)
     results: list[Result] = []
     for rank, index in enumerate(ranking, start=1):
         candidate = candidates[index]
         sidecar = _sidecar(request, candidate, rank, batched, run)
         try:
-            written: Written = write_result(folder, reading.catid, fx_name, candidate.audio, request.sample_rate,
-                                            request.format, sidecar)
+            written: Written = write_result(folder, stem, candidate.audio, request.sample_rate, request.format,
+                                            sidecar, _tags(request, candidate, run, sidecar["reproduce"]))
         except OutputError as error:
             if results:
                 raise OutputError(f"{error.message}; {len(results)} of {len(ranking)} results were written before it "
@@ -167,7 +177,7 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
 
         chosen = [candidates[i] for i in ranking]
         sources = [[Path(c.params["library"]) / rec["path"] for rec in c.params.get("recordings", [])] for c in chosen]
-        plot_path = plot_comparison(imitation, curves, [(r.path, c.audio) for r, c in zip(results, chosen)],
+        plot_path = plot_comparison(imitation, curves, [(r.path, mono_sum(c.audio)) for r, c in zip(results, chosen)],
                                     request.sample_rate, folder, sources,
                                     [(r.score.loudness_r, r.score.onset_f1) for r in results])
     return Generation(results, recipe.name, reading.catid, reading.reason, reading.fallback, imitation, curves, plot_path,
@@ -203,7 +213,10 @@ def _sidecar(request: GenerateRequest, candidate: Candidate, rank: int, batched:
             "channels": imitation.channels,
             "seconds": round(imitation.duration_seconds, 4),
         },
-        "output": {"format": request.format, "sample_rate": request.sample_rate, "channels": 1,
+        "output": {"format": request.format, "sample_rate": request.sample_rate,
+                   "channels": 1 if candidate.audio.ndim == 1 else int(candidate.audio.shape[1]),
+                   "time_reference_samples": int(round(request.position * request.sample_rate)),
+                   "created": run.created, "creator_id": request.creator, "source_id": run.source_id,
                    "stretched_to_seconds": request.seconds, **candidate.post},
         "parameters": {**params, "recipe": recipe_parameters(recipe),
                        "fx_chains": {c.name: [asdict(e) for e in c.effects] for c in chains}},
@@ -214,6 +227,41 @@ def _sidecar(request: GenerateRequest, candidate: Candidate, rank: int, batched:
                               f"batch item {params.get('batch_index')}"} if batched else {}),
         "python": sys.version.split()[0],
     }
+
+
+def _tags(request: GenerateRequest, candidate: Candidate, run: _Run, reproduce: str) -> Tags:
+    """The file's embedded metadata: UCS fields, BWF origination and timeline position, ASWG credits."""
+    from sfxcli.labels import fold, ucs_categories
+    from sfxcli.post import integrated_lufs, true_peak_dbfs
+
+    catid = run.reading.catid
+    ucs = run.reading.ucs_category or next((c for c in ucs_categories() if c.catid == catid), None)
+    engine = run.choice.engine.name
+    keywords = tuple(dict.fromkeys([*fold(request.label).split(), *run.recipe.keywords[:6],
+                                    *(fold(ucs.subcategory).split() if ucs else [])]))
+    recordings = candidate.params.get("recordings", [])
+    rights = "; ".join(f"{r['label']}" + (f" by {r['author']}" if r.get("author") else "")
+                       + (f" ({r['licence']})" if r.get("licence") else "") for r in recordings)
+    channels = 1 if candidate.audio.ndim == 1 else int(candidate.audio.shape[1])
+    reference = hashlib.sha256(f"{run.imitation.sha256}|{request.label}|{engine}|{candidate.seed}|{run.created}"
+                               .encode()).hexdigest()
+    return Tags(
+        fx_name=safe_fx_name(request.label, run.recipe.name), catid=catid,
+        category=ucs.category if ucs else "", subcategory=ucs.subcategory if ucs else "",
+        description=f"{request.label} (sfx {engine} engine, recipe {run.recipe.name})", keywords=keywords,
+        creator_id=request.creator, source_id=run.source_id, designer=request.designer or "",
+        library=run.source_id, notes=f"engine {engine}, recipe {run.recipe.name}, seed {candidate.seed}; "
+                                     f"reproduce: {reproduce}",
+        originator_reference=f"SFX{reference[:29].upper()}", date=run.created[:10], time=run.created[11:19],
+        time_reference=int(round(request.position * request.sample_rate)), sample_rate=request.sample_rate,
+        channels=channels, bits=24 if request.format in ("wav", "flac") else None, engine=engine,
+        fx_chains=tuple(chain.name for chain in run.chains), usage_rights=rights,
+        loudness_lufs=_finite(integrated_lufs(candidate.audio, request.sample_rate)[0]),
+        true_peak_dbfs=_finite(true_peak_dbfs(candidate.audio, request.sample_rate)))
+
+
+def _finite(value: float) -> float | None:
+    return value if np.isfinite(value) else None
 
 
 def _replay(request: GenerateRequest, candidate: Candidate, batched: bool, run: _Run) -> dict[str, Any]:
@@ -227,6 +275,9 @@ def _replay(request: GenerateRequest, candidate: Candidate, batched: bool, run: 
         "candidates": request.candidates if batched else None,
         "fx": tuple(chain.name for chain in run.chains) if request.fx is not None else None,
         "peak": None if request.lufs is not None else run.level.peak_dbfs,
+        "created": run.created,
+        "source": run.source_id,
+        "channels": 1 if candidate.audio.ndim == 1 else int(candidate.audio.shape[1]),
         "library": choice.library.expanduser().resolve() if request.library is not None and choice.library else None,
     }
     if isinstance(choice.engine, SaoEngine):
@@ -236,7 +287,8 @@ def _replay(request: GenerateRequest, candidate: Candidate, batched: bool, run: 
 
 
 def _renders(engine: Engine, controls: Controls, recipe: Recipe, seeds: list[int], sample_rate: int,
-             duration: float, stop: Callable[[], bool], report: Progress) -> Iterator[tuple[int, Render]]:
+             duration: float, stop: Callable[[], bool], report: Progress,
+             channels: int = 1) -> Iterator[tuple[int, Render]]:
     """(seed, render) per candidate; model engines render a batch at a time.
 
     Cancel is checked between renders and, for model engines, after every
@@ -248,7 +300,7 @@ def _renders(engine: Engine, controls: Controls, recipe: Recipe, seeds: list[int
             raise CancelledError("cancelled before the results were written; nothing was saved")
         chunk = seeds[start:start + size]
         if not isinstance(engine, BatchEngine):
-            renders = [engine.render(controls, recipe, chunk[0], sample_rate, duration)]
+            renders = [engine.render(controls, recipe, chunk[0], sample_rate, duration, channels=channels)]
         else:
             def step(done: int, steps: int, start: int = start, count: int = len(chunk)) -> None:
                 if stop():
@@ -256,7 +308,8 @@ def _renders(engine: Engine, controls: Controls, recipe: Recipe, seeds: list[int
                 fraction = (start + count * done / steps) / len(seeds)
                 report(f"sampling step {done}/{steps} of candidates {start + 1}-{start + count}", 0.1 + 0.7 * fraction)
 
-            renders = engine.render_batch(controls, recipe, chunk, sample_rate, duration, on_step=step)
+            renders = engine.render_batch(controls, recipe, chunk, sample_rate, duration, on_step=step,
+                                          channels=channels)
         yield from zip(chunk, renders)
 
 

@@ -1,6 +1,9 @@
 """Post-processing of dry renders: FX chain, envelope follow, tail, fades, level.
 
-Pure functions on arrays; pedalboard does the effects.
+Pure functions on arrays; pedalboard does the effects. Audio is mono
+``(samples,)`` or multichannel ``(samples, channels)``; levels are measured
+on the mono sum, and every gain applies to all channels alike, so a stereo
+image stays where it was.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from sfxcli.analysis import FRAME_RATE, frame_loudness_db
-from sfxcli.dsp import frame_gain, moving_average
+from sfxcli.dsp import along_time, frame_gain, mono_sum, moving_average
 from sfxcli.errors import UsageError
 from sfxcli.presets import FxChain, make_plugin
 
@@ -56,13 +59,15 @@ class Finish:
 
 
 def apply_fx(audio: np.ndarray, sample_rate: int, chains: list[FxChain]) -> np.ndarray:
-    """Run the chains' effects in order (pedalboard); mono in, mono out."""
+    """Run the chains' effects in order (pedalboard); as many channels out as in."""
     effects = [effect for chain in chains for effect in chain.effects]
     if not effects:
         return audio
     from pedalboard import Pedalboard
 
     board = Pedalboard([make_plugin(effect) for effect in effects])
+    if audio.ndim == 2:
+        return np.asarray(board(audio.T.astype(np.float32), sample_rate, reset=True), dtype=np.float64).T
     out = board(audio.astype(np.float32)[None, :], sample_rate, reset=True)
     return np.asarray(out[0], dtype=np.float64)
 
@@ -79,7 +84,7 @@ def follow_envelope(audio: np.ndarray, sample_rate: int, target_gain: np.ndarray
     """
     if strength <= 0:
         return audio
-    out_db = frame_loudness_db(audio, sample_rate, frame_rate)
+    out_db = frame_loudness_db(mono_sum(audio), sample_rate, frame_rate)
     target_db = 20 * np.log10(np.maximum(target_gain, 1e-6))
     n = min(len(out_db), len(target_db))
     has_content = out_db[:n] > out_db.max() - 80
@@ -94,7 +99,7 @@ def follow_envelope(audio: np.ndarray, sample_rate: int, target_gain: np.ndarray
         # the tail rings out at the level the release left it, never boosted
         correction[n:] = min(correction[n - 1], 0.0)
     correction = moving_average(correction, smooth_frames)
-    return audio * frame_gain(correction, len(audio), sample_rate, frame_rate)
+    return audio * along_time(frame_gain(correction, len(audio), sample_rate, frame_rate), audio)
 
 
 def fade(audio: np.ndarray, sample_rate: int, fade_in_ms: float, fade_out_ms: float) -> np.ndarray:
@@ -102,9 +107,9 @@ def fade(audio: np.ndarray, sample_rate: int, fade_in_ms: float, fade_out_ms: fl
     n_in = min(len(out), int(sample_rate * fade_in_ms / 1000))
     n_out = min(len(out), int(sample_rate * fade_out_ms / 1000))
     if n_in > 1:
-        out[:n_in] *= np.sin(0.5 * np.pi * np.linspace(0, 1, n_in)) ** 2
+        out[:n_in] *= along_time(np.sin(0.5 * np.pi * np.linspace(0, 1, n_in)) ** 2, out)
     if n_out > 1:
-        out[-n_out:] *= np.cos(0.5 * np.pi * np.linspace(0, 1, n_out)) ** 2
+        out[-n_out:] *= along_time(np.cos(0.5 * np.pi * np.linspace(0, 1, n_out)) ** 2, out)
     return out
 
 
@@ -112,7 +117,7 @@ def trim_tail(audio: np.ndarray, sample_rate: int, keep_seconds: float, threshol
     """Drop what follows the last frame above ``threshold_db`` (re peak), never before ``keep_seconds``."""
     if len(audio) == 0:
         return audio
-    levels = frame_loudness_db(audio, sample_rate)
+    levels = frame_loudness_db(mono_sum(audio), sample_rate)
     loud = np.flatnonzero(levels > levels.max() + threshold_db)
     hop = sample_rate // FRAME_RATE
     end = (int(loud[-1]) + 1) * hop if len(loud) else len(audio)
@@ -137,7 +142,8 @@ def integrated_lufs(audio: np.ndarray, sample_rate: int) -> tuple[float, str]:
     meter = pyloudnorm.Meter(sample_rate)
     if len(audio) / sample_rate < SHORT_CLIP_SECONDS:
         repeats = int(np.ceil(sample_rate / max(len(audio), 1)))
-        return float(meter.integrated_loudness(np.tile(audio, repeats))), "looped short clip"
+        looped = np.tile(audio, repeats) if audio.ndim == 1 else np.tile(audio, (repeats, 1))
+        return float(meter.integrated_loudness(looped)), "looped short clip"
     return float(meter.integrated_loudness(audio)), "BS.1770 integrated"
 
 

@@ -202,6 +202,7 @@ class Recipe:
     fx: tuple[str, ...] = ()
     follow: float = 0.85  # how strongly the finished sound is held to the imitation's envelope
     tail_seconds: float = 0.25
+    channels: int = 1  # 2 for ambiences and textures: a real stereo image from the embedded engine
     variation: Variation = Variation()
     generative: Generative = Generative()
     source_file: str = ""
@@ -332,6 +333,8 @@ def load_recipe(name: str, root: Path | None = None) -> Recipe:
     recipe = Recipe(**kwargs, layers=layers, variation=variation, generative=generative, source_file=str(path))
     if not 0.0 <= recipe.follow <= 1.0:
         raise PresetError(f"{where}: follow: expected 0..1, got {recipe.follow}")
+    if recipe.channels not in (1, 2):
+        raise PresetError(f"{where}: channels: expected 1 or 2, got {recipe.channels}")
     _check_generative(generative, f"{where}: generative")
     for chain in recipe.fx:
         load_fx(chain, root)

@@ -48,6 +48,39 @@ def fx_text(chains: tuple[str, ...]) -> str:
     return ",".join(chains) or "none"
 
 
+def ucs_id(text: str) -> str:
+    """A UCS CreatorID or SourceID as typed: checked by the file-name policy, no '_' (UCS's field separator)."""
+    from sfxcli.errors import UsageError
+
+    value = text.strip()
+    if not value or len(value) > 32 or not all(c.isascii() and (c.isalnum() or c in " -.&'+") for c in value) \
+            or value.startswith((".", "-")):
+        raise UsageError(f"UCS ids must be 1..32 letters, digits, spaces or - . & ' +, got {text!r}")
+    return value
+
+
+def designer_name(text: str) -> str:
+    from sfxcli.errors import UsageError
+
+    value = " ".join(text.split())
+    if not value or len(value) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise UsageError(f"the designer must be 1..64 printable characters, got {text!r}")
+    return value
+
+
+def timestamp(text: str) -> str:
+    """An ISO 8601 date and time, kept to the second (YYYY-MM-DDTHH:MM:SS)."""
+    from datetime import datetime
+
+    from sfxcli.errors import UsageError
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"created must be an ISO 8601 date and time such as 2026-12-03T09:12:00, got {text!r}") from None
+    return moment.replace(microsecond=0, tzinfo=None).isoformat()
+
+
 @dataclass(frozen=True)
 class Option:
     """How one request option is named, typed, checked and shown."""
@@ -137,6 +170,9 @@ class GenerateRequest:
     sample_rate: int = option(48000, "Output sample rate in Hz.", kind=int, flags=("--sample-rate", "-r"),
                               osc="sample_rate", setting="sample_rate", minimum=8000, maximum=192000, unit=" Hz",
                               replay="always")
+    channels: int | None = option(None, "1 (mono) or 2 (stereo); default: the recording's for the library engine, "
+                                  "stereo for sao, the recipe's for synthesis (ambiences are stereo).", kind=int,
+                                  flags=("--channels", "-c"), osc="channels", minimum=1, maximum=2, replay="always")
     peak: float | None = option(None, "Normalise the true peak to this dBFS (default -1).", kind=float,
                                 flags=("--peak",), osc="peak", minimum=-60.0, maximum=0.0, unit=" dBFS")
     lufs: float | None = option(None, "Normalise loudness to this LUFS instead (true peak held at -1 dBFS).",
@@ -144,6 +180,19 @@ class GenerateRequest:
     seconds: float | None = option(None, "Spread the performance over this many seconds (default: the "
                                    "imitation's length).", kind=float, flags=("--seconds", "-s"), osc="seconds",
                                    minimum=0.1, maximum=600.0)
+    creator: str = option("sfx", "UCS CreatorID for file names and metadata, e.g. your initials.", kind=str,
+                          flags=("--creator",), osc="creator", setting="creator", replay="always", parse=ucs_id)
+    source: str | None = option(None, "UCS SourceID (the project or show; default: the project folder's name).",
+                                kind=str, flags=("--source",), osc="source", setting="source", replay="always",
+                                parse=ucs_id)
+    designer: str | None = option(None, "The sound designer's name written into the metadata.", kind=str,
+                                  flags=("--designer",), osc="designer", setting="designer", replay="always",
+                                  parse=designer_name)
+    position: float = option(0.0, "The take's position on the DAW timeline, seconds (written as the BWF "
+                             "TimeReference, so results spot back to it).", kind=float, flags=("--position",),
+                             osc="position", minimum=0.0, maximum=7 * 24 * 3600.0)
+    created: str | None = option(None, "When the files are dated in their metadata (ISO 8601, default now).",
+                                 kind=str, flags=("--created",), osc="created", replay="always", parse=timestamp)
     max_seconds: float = option(DEFAULT_MAX_SECONDS, "Refuse imitations longer than this.", kind=float,
                                 flags=("--max-seconds",), what="--max-seconds", minimum=0.001, replay="never")
     plot: bool = option(False, "Save a PNG comparing the imitation's curves with each result's.", kind=bool,
@@ -245,8 +294,8 @@ def build(imitation: Path, label: str, given: dict[str, Any], defaults: dict[str
         if value is None and row.setting is not None:
             configured = settings.value(row.setting)
             value = configured.value
-        value = _typed(row, value)
         try:
+            value = _typed(row, value)
             _check(row, value)
         except UsageError as error:
             if configured is None or configured.source == "built-in":

@@ -112,13 +112,13 @@ def test_a_symlink_at_the_next_result_name_is_skipped_never_followed(run_cli, ta
     victim.write_text("precious")
     folder = project / "sfx"
     folder.mkdir()
-    for name in ("DOORCreak_door creak_sfx_001.wav", "DOORCreak_door creak_sfx_002.json"):
+    for name in ("DOORCreak_door creak_sfx_project_001.wav", "DOORCreak_door creak_sfx_project_002.json"):
         (folder / name).symlink_to(victim)
     code, out, err = run_cli("gen", str(take), "door creak", "-p", str(project), "-n", "1", "--seed", "2")
     assert code == 0, err
-    assert Path(out.strip()).name == "DOORCreak_door creak_sfx_003.wav"
+    assert Path(out.strip()).name == "DOORCreak_door creak_sfx_project_003.wav"
     assert victim.read_text() == "precious"
-    assert (folder / "DOORCreak_door creak_sfx_001.wav").is_symlink()
+    assert (folder / "DOORCreak_door creak_sfx_project_001.wav").is_symlink()
 
 
 def test_a_symlink_at_the_temp_name_is_never_written_through(run_cli, take: Path, project: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
@@ -136,7 +136,7 @@ def test_a_symlink_at_the_temp_name_is_never_written_through(run_cli, take: Path
     random_hex = secrets.token_hex
     monkeypatch.setattr(output.secrets, "token_hex", lambda n: next(guesses, None) or random_hex(n))
     for suffix in ("wav", "json"):
-        planted = folder / f".DOORCreak_door creak_sfx.{os.getpid()}.0badc0de0badc0de.partial.{suffix}"
+        planted = folder / f".DOORCreak_door creak_sfx_project.{os.getpid()}.0badc0de0badc0de.partial.{suffix}"
         planted.symlink_to(victim)
     code, _, err = run_cli("gen", str(take), "door creak", "-p", str(project), "-n", "1")
     assert code == 0, err

@@ -80,7 +80,7 @@ def test_unknown_label_says_which_recipe_it_chose(run_cli, hum_file: Path, proje
     code, out, err = run_cli("gen", str(hum_file), "flibbertigibbet", "--project", str(project), "-n", "1")
     assert code == 0
     assert "texture" in err and "flibbertigibbet" in err
-    assert Path(out.strip()).name.startswith("DSGNMisc_flibbertigibbet_sfx_001")
+    assert Path(out.strip()).name.startswith("DSGNMisc_flibbertigibbet_sfx_project_001")
 
 
 def _readme_commands() -> list[str]:

@@ -67,8 +67,9 @@ def test_auto_uses_the_library_when_it_knows_the_label(tmp_path: Path, knocks: P
 
 
 def test_library_output_is_deterministic_and_variations_differ(tmp_path: Path, knocks: Path) -> None:
-    a = _gen(tmp_path / "a", knocks, "explosion", variations=3, seed=11, engine="library") if (tmp_path / "a").mkdir() is None else None
-    b = _gen(tmp_path / "b", knocks, "explosion", variations=3, seed=11, engine="library") if (tmp_path / "b").mkdir() is None else None
+    same = dict(variations=3, seed=11, engine="library", source="Demo", created="2026-12-03T09:12:00")
+    a = _gen(tmp_path / "a", knocks, "explosion", **same) if (tmp_path / "a").mkdir() is None else None
+    b = _gen(tmp_path / "b", knocks, "explosion", **same) if (tmp_path / "b").mkdir() is None else None
     assert a and b
     for x, y in zip(a.results, b.results):
         assert x.path.read_bytes() == y.path.read_bytes()

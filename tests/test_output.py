@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -19,7 +20,7 @@ def test_default_output_is_named_after_ucs_48k_24bit(run_cli, hum_file: Path, pr
     code, out, err = _gen(run_cli, hum_file, project, "door creak", "--seed", "1")
     assert code == 0, err
     paths = [Path(line) for line in out.splitlines()]
-    assert [p.name for p in paths] == [f"DOORCreak_door creak_sfx_{i:03d}.wav" for i in range(1, 5)]
+    assert [p.name for p in paths] == [f"DOORCreak_door creak_sfx_project_{i:03d}.wav" for i in range(1, 5)]
     for path in paths:
         assert path.parent == project / "sfx"
         info = sf.info(path)
@@ -50,8 +51,13 @@ def test_seed_gives_identical_bytes_and_no_seed_records_seeds(run_cli, hum_file:
     a.mkdir(), b.mkdir()
     _, out_a, _ = _gen(run_cli, hum_file, a, "whoosh", "--seed", "42")
     _, out_b, _ = _gen(run_cli, hum_file, b, "whoosh", "--seed", "42")
-    for pa, pb in zip(out_a.splitlines(), out_b.splitlines()):
-        assert Path(pa).read_bytes() == Path(pb).read_bytes()
+    for pa, pb in zip(out_a.splitlines(), out_b.splitlines()):  # the same samples; the metadata dates them
+        assert np.array_equal(sf.read(pa)[0], sf.read(pb)[0])
+    pinned = ("--seed", "42", "--source", "Demo", "--created", "2026-12-03T09:12:00")
+    _, out_a, _ = _gen(run_cli, hum_file, a, "whoosh", *pinned)
+    _, out_b, _ = _gen(run_cli, hum_file, b, "whoosh", *pinned)
+    for pa, pb in zip(out_a.splitlines(), out_b.splitlines()):  # with the same date and SourceID, the same bytes
+        assert Path(pa).name == Path(pb).name and Path(pa).read_bytes() == Path(pb).read_bytes()
     code, out, _ = _gen(run_cli, hum_file, a, "whoosh", "-n", "2", "--json")
     report = json.loads(out)
     seeds = [f["seed"] for f in report["files"]]

@@ -15,7 +15,7 @@ def send(
     option: list[str] = typer.Option([], "--option", "-o", help="KEY=VALUE generate option (variations, seed, preset, format, ...)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Server address."),
     port: int = typer.Option(9001, "--port", help="Server UDP port."),
-    token: Optional[str] = typer.Option(None, "--token", help="Shared secret, when the server wants one."),
+    token: Optional[str] = typer.Option(None, "--token", help="Shared secret, when the server wants one (default: $SFX_TOKEN or the token setting)."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds to wait for done or error."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON report instead of paths."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
@@ -30,6 +30,9 @@ def send(
         if not sep or not key:
             raise UsageError(f"--option must look like KEY=VALUE, got {item!r}")
         arguments += [key, value]
+    from sfxcli.settings import resolve
+
+    token = resolve("token", token).value
     if token:
         arguments += ["token", token]
 

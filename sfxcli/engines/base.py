@@ -19,7 +19,7 @@ from sfxcli.presets import Recipe
 class Render:
     """Dry audio from an engine plus the parameters it drew (for the sidecar)."""
 
-    audio: np.ndarray  # mono float64
+    audio: np.ndarray  # float64, (samples,) mono or (samples, channels)
     sample_rate: int
     params: dict[str, Any] = field(default_factory=dict)
 
@@ -28,7 +28,7 @@ class Engine(Protocol):
     name: str
 
     def render(self, controls: Controls, recipe: Recipe, seed: int, sample_rate: int,
-               duration_seconds: float) -> Render: ...
+               duration_seconds: float, channels: int = 1) -> Render: ...
 
 
 @runtime_checkable
@@ -39,7 +39,8 @@ class BatchEngine(Protocol):
     max_batch: int
 
     def render(self, controls: Controls, recipe: Recipe, seed: int, sample_rate: int,
-               duration_seconds: float) -> Render: ...
+               duration_seconds: float, channels: int = 1) -> Render: ...
 
     def render_batch(self, controls: Controls, recipe: Recipe, seeds: list[int], sample_rate: int,
-                     duration_seconds: float, on_step: Callable[[int, int], None] | None = None) -> list[Render]: ...
+                     duration_seconds: float, on_step: Callable[[int, int], None] | None = None,
+                     channels: int = 1) -> list[Render]: ...

@@ -59,6 +59,7 @@ class EngineChoice:
     fx: tuple[str, ...] = ()  # default FX chains; empty: the recipe's
     follow_smoothing: int = 3  # frames the follow correction is smoothed over
     library: Path | None = None  # the library folder the engine plays from, if any
+    channels: int | None = None  # what this engine's results are by default; None: the recipe's
 
 
 def choose_engine(request: GenerateRequest, imitation: tuple[np.ndarray, int], query: Query | Unavailable,
@@ -104,8 +105,10 @@ def _library_or_synthesis(request: GenerateRequest, query: Query | Unavailable) 
     note = f"engine library: {len(library.entries)} recordings in {where}, best {best.why} (score {best.score:.2f})"
     # recordings carry their own space (only a rumble filter), and are held to the imitation's
     # level frame by frame, unsmoothed, so their own attacks cannot add onsets
+    # recordings keep their stereo: a result is stereo when the best recording is
     return EngineChoice(LibraryEngine(library.root, hits, request.library_layers, request.library_pitch),
-                        note, follow=1.0, fx=("clean",), follow_smoothing=1, library=library.root)
+                        note, follow=1.0, fx=("clean",), follow_smoothing=1, library=library.root,
+                        channels=2 if best.entry.channels >= 2 else 1)
 
 
 def _rerank(library: Library, hits: list[Hit], query: Query) -> list[Hit]:
@@ -137,4 +140,4 @@ def _sao(request: GenerateRequest, imitation: tuple[np.ndarray, int], query: Que
               "none": "no sketch"}[request.sketch] if request.sketch else f"the recipe's sketch ({sketcher.engine.name} engine)"
     note = f"engine sao: {model.describe()}, starting from {sketch}"
     # generated audio carries its own space: a rumble filter only, like library recordings
-    return EngineChoice(engine, note, fx=("clean",), library=sketcher.library)
+    return EngineChoice(engine, note, fx=("clean",), library=sketcher.library, channels=min(model.channels, 2))

@@ -359,24 +359,33 @@ def _normalise_layer(audio: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return audio / max(rms, 1e-9)
 
 
+def _layer_audio(layer: Any, ctx: _Context, rng: np.random.Generator) -> np.ndarray:
+    audio = _RENDERERS[type(layer)](layer, ctx, rng)  # type: ignore[operator]
+    audio = _normalise_layer(audio, ctx.gain)
+    if layer.follow_envelope and layer.dynamics > 0:
+        audio = audio * ctx.gain**layer.dynamics
+    return audio
+
+
 class EmbeddedEngine:
     """Numpy synthesis from recipes; no weights, any CPU."""
 
     name = "embedded"
 
     def render(self, controls: Controls, recipe: Recipe, seed: int, sample_rate: int,
-               duration_seconds: float) -> Render:
+               duration_seconds: float, channels: int = 1) -> Render:
+        """``channels`` 2: a real stereo image: noise and grain layers are drawn again for the right channel
+        (decorrelated, so they spread), tones, pulses and hits stay in the centre; one draw of the variation."""
         n = max(1, int(round(duration_seconds * sample_rate)))
         draw = draw_variation(recipe, seed)
         ctx = _Context(controls, draw, sample_rate, n)
-        mix = np.zeros(n)
+        mix = np.zeros(n) if channels == 1 else np.zeros((n, channels))
         for index, layer in enumerate(recipe.layers):
-            rng = np.random.default_rng([seed, index])
-            audio = _RENDERERS[type(layer)](layer, ctx, rng)  # type: ignore[operator]
-            audio = _normalise_layer(audio, ctx.gain)
-            if layer.follow_envelope and layer.dynamics > 0:
-                audio = audio * ctx.gain**layer.dynamics
-            mix += 10 ** (layer.gain_db / 20) * audio
+            sides = [_layer_audio(layer, ctx, np.random.default_rng([seed, index]))]
+            if channels == 2:
+                spread = isinstance(layer, (NoiseLayer, GrainLayer))
+                sides.append(_layer_audio(layer, ctx, np.random.default_rng([seed, index, 1])) if spread else sides[0])
+            mix += 10 ** (layer.gain_db / 20) * (sides[0] if channels == 1 else np.stack(sides, axis=1))
         peak = float(np.abs(mix).max())
         mix = mix / peak * 0.5 if peak > 0 else mix
         drawn = {k: (round(v, 6) if isinstance(v, float) else [round(x, 6) for x in v]) for k, v in asdict(draw).items()}

@@ -30,6 +30,7 @@ import numpy as np
 
 from sfxcli.analysis import Controls, analyse, resample
 from sfxcli.engines.base import Render
+from sfxcli.dsp import along_time, mono_sum
 from sfxcli.errors import EngineUnavailableError
 from sfxcli.library.lookup import Hit
 from sfxcli.presets import Recipe
@@ -45,7 +46,7 @@ FLATTEN = 0.8  # how much of a recording's own level contour gives way to the im
 
 @dataclass(frozen=True)
 class Source:
-    audio: np.ndarray  # mono at the render rate
+    audio: np.ndarray  # at the render rate: (samples,) mono, or (samples, 2)
     onsets_seconds: np.ndarray
     active_start: float
     active_end: float
@@ -72,7 +73,9 @@ def _body(audio: np.ndarray, sample_rate: int, loudness_db: np.ndarray, frame_ra
 
 
 @lru_cache(maxsize=64)
-def load_source(path: str, sample_rate: int) -> Source:
+def load_source(path: str, sample_rate: int, channels: int = 1) -> Source:
+    """A recording ready to be placed: mono, or with ``channels`` 2 its stereo (a mono file twice); its
+    attacks and sounding parts are found on the mono sum, so both channels are cut at the same places."""
     import soundfile as sf
 
     try:
@@ -84,7 +87,11 @@ def load_source(path: str, sample_rate: int) -> Source:
     audible = np.flatnonzero(curves.loudness_db > curves.loudness_db.max() - 40)
     start = audible[0] / curves.frame_rate if len(audible) else 0.0
     end = (audible[-1] + 1) / curves.frame_rate if len(audible) else len(mono) / rate
-    audio = resample(mono, rate, sample_rate)
+    if channels == 1:
+        audio = resample(mono, rate, sample_rate)
+    else:
+        stereo = data[:, :2] if data.shape[1] >= 2 else np.repeat(data[:, :1], 2, axis=1)
+        audio = resample(stereo, rate, sample_rate)
     audio = audio / (float(np.max(np.abs(audio))) or 1.0)
     onsets = curves.onsets_seconds if len(curves.onsets_seconds) else np.array([start])
     return Source(audio, onsets, start, end, _body(audio, sample_rate, curves.loudness_db, curves.frame_rate))
@@ -114,7 +121,7 @@ def _crossfade_join(a: np.ndarray, b: np.ndarray, fade: int) -> np.ndarray:
     if fade < 2:
         return np.concatenate([a, b])
     t = np.linspace(0, np.pi / 2, fade)
-    joint = a[-fade:] * np.cos(t) + b[:fade] * np.sin(t)
+    joint = a[-fade:] * along_time(np.cos(t), a) + b[:fade] * along_time(np.sin(t), b)
     return np.concatenate([a[:-fade], joint, b[fade:]])
 
 
@@ -124,7 +131,21 @@ def extend(segment: np.ndarray, loop: np.ndarray, length: int, sample_rate: int)
     out = segment
     while len(out) < length and len(loop) > 2 * fade:
         out = _crossfade_join(out, loop, fade)
-    return out[:length] if len(out) >= length else np.pad(out, (0, length - len(out)))
+    return out[:length] if len(out) >= length else _pad_to(out, length)
+
+
+def _pad_to(audio: np.ndarray, length: int) -> np.ndarray:
+    """Silence appended (every channel) up to ``length`` samples."""
+    return np.pad(audio, (0, length - len(audio)) if audio.ndim == 1 else ((0, length - len(audio)), (0, 0)))
+
+
+def _stretch(segment: np.ndarray, sample_rate: int, **options: Any) -> np.ndarray:
+    """pedalboard's Rubber Band stretcher on mono or (samples, channels) audio."""
+    import pedalboard
+
+    planar = segment.astype(np.float32)[None, :] if segment.ndim == 1 else segment.T.astype(np.float32)
+    out = np.asarray(pedalboard.time_stretch(planar, sample_rate, **options), dtype=np.float64)
+    return out[0] if segment.ndim == 1 else out.T
 
 
 def _region(source: Source, sample_rate: int, length: int, on_attack: bool, rng: np.random.Generator) -> np.ndarray:
@@ -144,10 +165,7 @@ def _region(source: Source, sample_rate: int, length: int, on_attack: bool, rng:
     # too short: first slow it down a little, then loop its sustained part
     need = length / max(len(segment), 1)
     if 1.0 < need <= MAX_STRETCH * 1.05 and len(segment) > 2048:
-        import pedalboard
-
-        stretched = pedalboard.time_stretch(segment.astype(np.float32)[None, :], sample_rate, stretch_factor=1.0 / need)[0]
-        segment = np.asarray(stretched, dtype=np.float64)
+        segment = _stretch(segment, sample_rate, stretch_factor=1.0 / need)
         if len(segment) >= length:
             return segment[:length]
     loop = source.body[int(0.4 * len(source.body)) :]
@@ -185,7 +203,7 @@ def flatten(segment: np.ndarray, sample_rate: int, strength: float, keep_attack_
     from sfxcli.analysis import FRAME_RATE, frame_loudness_db
     from sfxcli.dsp import frame_gain, moving_average
 
-    levels = frame_loudness_db(segment, sample_rate)
+    levels = frame_loudness_db(mono_sum(segment), sample_rate)
     if len(levels) < 3:
         return segment
     # a slow gain (90 ms) so the ride does not modulate the recording into rumble and hiss
@@ -195,17 +213,14 @@ def flatten(segment: np.ndarray, sample_rate: int, strength: float, keep_attack_
     gain_db = np.clip(strength * (reference - smooth), -36.0, 12.0)
     keep = int(keep_attack_seconds * FRAME_RATE)
     gain_db[:keep] = np.minimum(gain_db[:keep], 0.0)
-    return segment * frame_gain(gain_db, len(segment), sample_rate, FRAME_RATE)
+    return segment * along_time(frame_gain(gain_db, len(segment), sample_rate, FRAME_RATE), segment)
 
 
 def pitch_shift(segment: np.ndarray, semitones: np.ndarray, sample_rate: int) -> np.ndarray:
     """Time-varying pitch shift at constant speed (pedalboard's Rubber Band stretcher)."""
-    import pedalboard
-
-    shifted = pedalboard.time_stretch(segment.astype(np.float32)[None, :], sample_rate, stretch_factor=1.0,
-                                      pitch_shift_in_semitones=semitones.astype(np.float64))[0]
-    out = np.asarray(shifted, dtype=np.float64)[: len(segment)]
-    return np.pad(out, (0, len(segment) - len(out)))
+    out = _stretch(segment, sample_rate, stretch_factor=1.0,
+                   pitch_shift_in_semitones=semitones.astype(np.float64))[: len(segment)]
+    return _pad_to(out, len(segment))
 
 
 def varispeed(segment: np.ndarray, rate: np.ndarray) -> np.ndarray:
@@ -214,7 +229,10 @@ def varispeed(segment: np.ndarray, rate: np.ndarray) -> np.ndarray:
     ``segment`` must hold at least ``sum(rate)`` samples; the result has ``len(rate)`` samples.
     """
     positions = np.concatenate([[0.0], np.cumsum(rate)[:-1]])
-    return np.interp(positions, np.arange(len(segment)), segment)
+    index = np.arange(len(segment))
+    if segment.ndim == 1:
+        return np.interp(positions, index, segment)
+    return np.stack([np.interp(positions, index, segment[:, c]) for c in range(segment.shape[1])], axis=1)
 
 
 class LibraryEngine:
@@ -234,21 +252,21 @@ class LibraryEngine:
         self.layers = max(1, min(layers, 2))
 
     def render(self, controls: Controls, recipe: Recipe, seed: int, sample_rate: int,
-               duration_seconds: float) -> Render:
+               duration_seconds: float, channels: int = 1) -> Render:
         rng = np.random.default_rng([seed, 0x11B])
         n = max(1, int(round(duration_seconds * sample_rate)))
         weights = np.array([c.score for c in self.hits])
         order = rng.choice(len(self.hits), size=min(self.layers, len(self.hits)), replace=False,
                            p=weights / weights.sum())
-        mix = np.zeros(n)
+        mix = np.zeros(n) if channels == 1 else np.zeros((n, channels))
         used: list[dict[str, Any]] = []
         tail = int(0.3 * sample_rate)
         # like a sampler's round robin: each variation plays a little higher or lower
         detune = float(rng.uniform(-DETUNE_SEMITONES, DETUNE_SEMITONES))
         for layer, index in enumerate(order):
             hit = self.hits[int(index)]
-            source = load_source(str(self.root / hit.entry.path), sample_rate)
-            track = np.zeros(n)
+            source = load_source(str(self.root / hit.entry.path), sample_rate, channels)
+            track = np.zeros_like(mix)
             shifts = []
             for start_s, end_s, on_attack in events(controls):
                 start = int(start_s * sample_rate)
@@ -267,12 +285,13 @@ class LibraryEngine:
                 shifts.append(round(shift, 2))
                 fade_in = int((0.002 if on_attack else 0.01) * sample_rate)  # 2 ms keeps an attack crisp without a click
                 segment = segment.copy()
-                segment[: min(fade_in, len(segment))] *= np.linspace(0, 1, min(fade_in, len(segment)))
+                segment[: min(fade_in, len(segment))] *= along_time(np.linspace(0, 1, min(fade_in, len(segment))), segment)
                 fade_out = min(tail, len(segment))
-                segment[-fade_out:] *= np.linspace(1, 0, fade_out) ** 2
+                segment[-fade_out:] *= along_time(np.linspace(1, 0, fade_out) ** 2, segment)
                 track[start : start + len(segment)] += segment
             mix += track * (1.0 if layer == 0 else 0.5)
             used.append({"path": hit.entry.path, "label": hit.entry.label, "licence": hit.entry.licence,
+                         "author": hit.entry.author,
                          "score": round(hit.score, 3), "why": hit.why, "detune_semitones": round(detune, 3),
                          "pitch_follow_median_semitones": shifts})
         peak = float(np.max(np.abs(mix)))

@@ -3,11 +3,18 @@
 Labels come from, in order of trust: a JSON sidecar beside the file
 (``label``/``description``, ``tags``/``keywords``), a CSV manifest in the
 file's folder or any folder above it (columns ``path``/``file``/``filename``
-and ``label``/``description``, optional ``tags``), a UCS-style file name
-(``CatID_FX Name_Creator_Source``), and otherwise the file name and its
-folders. The index is a SQLite file in the user's cache folder
-(``$SFX_CACHE``, default ``~/.cache/sfx``), keyed by the library's path, so
-read-only libraries work too.
+and ``label``/``description``, optional ``tags``, ``license``, ``author``),
+the file's embedded metadata (iXML USER fields, BWF Description and RIFF
+INFO in WAV; Vorbis comments and ID3 elsewhere: ``sfxcli.metadata``), a
+UCS-style file name (``CatID_FX Name_Creator_Source``), and otherwise the
+file name and its folders. The index is a SQLite file in the user's cache
+folder (``$SFX_CACHE``), keyed by the library's path, so read-only libraries
+work too.
+
+An unchanged library is not read again: one walk of its folders and a stat
+of each file; a file is described and probed again only when its size or
+modification time, or its sidecar's, changed, and every file when a
+manifest changed.
 """
 
 from __future__ import annotations
@@ -15,20 +22,26 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import os
 import re
+import secrets
 import sqlite3
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sfxcli.audio import AUDIO_SUFFIXES
 from sfxcli.errors import LibraryError
+from sfxcli.log import LOGGER
 from sfxcli.settings import cache_dir
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+log = logging.getLogger(LOGGER)
 MANIFEST_NAMES = ("manifest.csv", "metadata.csv", "labels.csv")
+_AUDIO = frozenset(suffix[1:] for suffix in AUDIO_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,7 @@ class Entry:
     sample_rate: int
     channels: int
     licence: str = ""
+    author: str = ""
 
 
 @dataclass
@@ -59,24 +73,6 @@ class IndexReport:
 def index_path(root: Path) -> Path:
     key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
     return cache_dir() / f"library-{key}.sqlite"
-
-
-def scan(root: Path, skipped: list[tuple[str, str]] | None = None) -> Iterator[Path]:
-    """Audio files below ``root``, depth first, skipping hidden files and folders.
-
-    Only regular files (or links to them) are yielded: a FIFO, socket or
-    device named like audio would hang or break whatever opens it, so it is
-    listed in ``skipped`` instead. Folder links are not followed (no loops).
-    """
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_SUFFIXES:
-                path = Path(folder) / name
-                if is_regular(path):
-                    yield path
-                elif skipped is not None:
-                    skipped.append((path.relative_to(root).as_posix(), "not a regular file (a pipe, device or broken link)"))
 
 
 def is_regular(path: Path) -> bool:
@@ -105,18 +101,13 @@ def _ucs_parts(stem: str, catids: frozenset[str]) -> tuple[str, str] | None:
     return None
 
 
-def _manifests(root: Path) -> dict[str, dict[str, str]]:
-    """Rows of every CSV manifest under ``root``, keyed by the file they describe (relative path)."""
+def _manifest_rows(manifests: list[Path], root: Path) -> dict[str, dict[str, str]]:
+    """Rows of the library's CSV manifests, keyed by the file they describe (relative path)."""
     rows: dict[str, dict[str, str]] = {}
     base = os.path.abspath(root)
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            if name.lower() not in MANIFEST_NAMES:
-                continue
-            manifest = Path(folder) / name
-            if not is_regular(manifest):
-                continue
+    for manifest in manifests:
+        folder = manifest.parent
+        if is_regular(manifest):
             try:
                 with open(manifest, newline="", encoding="utf-8", errors="replace") as handle:
                     for row in csv.DictReader(handle):
@@ -131,30 +122,52 @@ def _manifests(root: Path) -> dict[str, dict[str, str]]:
     return rows
 
 
-def describe(file: Path, root: Path, manifest_rows: dict[str, dict[str, str]],
-             catids: frozenset[str]) -> tuple[str, str, str, str]:
-    """(label, tags, catid, licence) for one file."""
+@dataclass(frozen=True)
+class Description:
+    label: str
+    tags: str
+    catid: str = ""
+    licence: str = ""
+    author: str = ""
+
+
+def describe(file: Path, root: Path, manifest_rows: dict[str, dict[str, str]], catids: frozenset[str],
+             has_sidecar: bool = True) -> Description:
+    """What one file is, from the most trusted source that says (see the module's docstring)."""
+    from sfxcli.metadata import MetadataError, read_tags
+
     rel = file.relative_to(root).as_posix()
     folders = " ".join(words_of(part) for part in file.relative_to(root).parent.parts)
     sidecar = file.with_suffix(".json")
-    if sidecar.is_file():
+    if has_sidecar and is_regular(sidecar):
         try:
             data = json.loads(sidecar.read_text(encoding="utf-8"))
             if isinstance(data, dict) and (data.get("label") or data.get("description")):
                 tags = data.get("tags") or data.get("keywords") or ""
                 tags = " ".join(tags) if isinstance(tags, list) else str(tags)
-                return (str(data.get("label") or data.get("description")), f"{tags} {folders}".strip(),
-                        str(data.get("catid", "")), str(data.get("license") or data.get("licence") or ""))
+                return Description(str(data.get("label") or data.get("description")), f"{tags} {folders}".strip(),
+                                   str(data.get("catid", "")), str(data.get("license") or data.get("licence") or ""),
+                                   str(data.get("author", "")))
         except (OSError, ValueError):
             pass
     row = manifest_rows.get(rel)
     if row and (row.get("label") or row.get("description")):
-        return (row.get("label") or row.get("description") or "", f"{row.get('tags', '')} {folders}".strip(),
-                row.get("catid", ""), row.get("license", "") or row.get("licence", ""))
+        return Description(row.get("label") or row.get("description") or "",
+                           f"{row.get('tags', '')} {folders}".strip(), row.get("catid", ""),
+                           row.get("license", "") or row.get("licence", ""), row.get("author", ""))
+    try:
+        found = read_tags(file)
+    except MetadataError as error:
+        log.warning("%s: its embedded metadata is broken (%s); indexed by its file name", rel, error)
+    else:
+        if sum(c.isalpha() for c in found.label) >= 3:  # not a title such as "19.5.16" or "01"
+            # the file's own name stays among the words it is found by
+            return Description(found.label, f"{found.keywords} {words_of(file.stem)} {folders}".strip(),
+                               found.catid if found.catid in catids else "", found.licence, found.author)
     ucs = _ucs_parts(file.stem, catids)
     if ucs:
-        return ucs[1], folders, ucs[0], ""
-    return words_of(file.stem), folders, "", ""
+        return Description(ucs[1], folders, ucs[0])
+    return Description(words_of(file.stem), folders)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -166,9 +179,9 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute("DROP TABLE IF EXISTS files")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
     db.execute(
-        "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, label TEXT,"
-        " tags TEXT, catid TEXT, licence TEXT, duration REAL, sample_rate INTEGER, channels INTEGER, error TEXT,"
-        " describe_key TEXT)"
+        "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sidecar_ns INTEGER,"
+        " label TEXT, tags TEXT, catid TEXT, licence TEXT, author TEXT, duration REAL, sample_rate INTEGER,"
+        " channels INTEGER, error TEXT)"
     )
     return db
 
@@ -182,6 +195,98 @@ def _probe(file: Path) -> tuple[float, int, int]:
     return info.frames / info.samplerate, int(info.samplerate), int(info.channels)
 
 
+def _walk(root: Path) -> tuple[list[tuple[str, int, int, int, bool]], list[Path], list[tuple[str, str]]]:
+    """One pass over the library with ``os.scandir``: its audio files as (path relative to ``root``, size,
+    mtime, sidecar mtime or 0, has sidecar), its manifests, and what was skipped. Hidden files and folders are
+    left out; folder links are not followed (no loops)."""
+    audio: list[tuple[str, int, int, int, bool]] = []
+    manifests: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    pending = [""]
+    base = str(root)
+    while pending:
+        prefix = pending.pop()
+        try:
+            with os.scandir(os.path.join(base, prefix) if prefix else base) as listing:
+                items = list(listing)  # any order: entries come back sorted by path from the index
+        except OSError:
+            continue
+        by_name = {item.name: item for item in items}
+        folders = []
+        for item in items:
+            name = item.name
+            if name[0] == ".":
+                continue
+            stem, dot, extension = name.rpartition(".")
+            extension = extension.lower()
+            try:
+                if extension not in _AUDIO and extension != "csv":  # sidecars, notes, images... and folders
+                    if item.is_dir(follow_symlinks=False):
+                        folders.append(f"{prefix}/{name}" if prefix else name)
+                    continue
+                if item.is_dir(follow_symlinks=False):
+                    folders.append(f"{prefix}/{name}" if prefix else name)
+                    continue
+                regular = item.is_file()
+            except OSError:
+                regular = False
+            rel = f"{prefix}/{name}" if prefix else name
+            if extension == "csv":
+                if regular and name.lower() in MANIFEST_NAMES:
+                    manifests.append(root / rel)
+            elif regular:
+                sidecar = by_name.get(stem + ".json")
+                try:
+                    info = item.stat()
+                    sidecar_ns = sidecar.stat().st_mtime_ns if sidecar is not None else 0
+                except OSError:
+                    continue
+                audio.append((rel, info.st_size, info.st_mtime_ns, sidecar_ns, sidecar is not None))
+            else:
+                skipped.append((rel, "not a regular file (a pipe, device or broken link)"))
+        pending.extend(folders)
+    return audio, manifests, skipped
+
+
+def _snapshot_path(root: Path) -> Path:
+    return index_path(root).with_suffix(".rows.json")
+
+
+def _snapshot(root: Path, generation: str | None) -> list[Any] | None:
+    """The index's rows as last written, when they belong to the index's current generation: reading them is
+    several times faster than asking SQLite for every row, which is what an unchanged library costs."""
+    if generation is None:
+        return None
+    try:
+        data = json.loads(_snapshot_path(root).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("generation") != generation or not isinstance(data.get("rows"), list):
+        return None
+    return data["rows"]
+
+
+def _save_snapshot(root: Path, generation: str, rows: list[Any]) -> None:
+    path = _snapshot_path(root)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    try:
+        temp.write_text(json.dumps({"generation": generation, "rows": [list(r) for r in rows]}), encoding="utf-8")
+        os.replace(temp, path)
+    except OSError:
+        temp.unlink(missing_ok=True)  # a read-only cache only costs speed
+
+
+def _signature(paths: list[Path]) -> str:
+    parts = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+            parts.append(f"{path}|{info.st_size}|{info.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{path}|gone")
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
 def update_index(root: Path, progress: Callable[[int, int], None] | None = None) -> tuple[list[Entry], IndexReport]:
     """Bring the index of ``root`` up to date and return its usable entries."""
     import soundfile as sf
@@ -191,58 +296,83 @@ def update_index(root: Path, progress: Callable[[int, int], None] | None = None)
     root = root.expanduser()
     if not root.is_dir():
         raise LibraryError(f"library folder not found: {root}")
-    catids = frozenset(c.catid for c in ucs_categories())
-    manifest_rows = _manifests(root)
     report = IndexReport()
-    not_regular: list[tuple[str, str]] = []
-    files = list(scan(root, not_regular))
+    files, manifests, not_regular = _walk(root)
+    signature = _signature(manifests)
     try:
         db = _connect(index_path(root))
     except (OSError, sqlite3.Error) as error:
         raise LibraryError(f"cannot open the library index in {cache_dir()}: {error}", "set SFX_CACHE to a writable folder") from None
+    manifest_rows: dict[str, dict[str, str]] | None = None
+    catids: frozenset[str] | None = None
     with db:
-        known = {row[0]: row[1:] for row in db.execute("SELECT path, size, mtime_ns, describe_key FROM files")}
+        stored = db.execute("SELECT value FROM meta WHERE key='manifests'").fetchone()
+        manifests_changed = stored is None or stored[0] != signature
+        columns = ("SELECT path, size, mtime_ns, sidecar_ns, label, tags, catid, licence, author, duration, "
+                   "sample_rate, channels, error FROM files ORDER BY path")
+        generation = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        rows = _snapshot(root, generation[0] if generation else None)
+        if rows is None:
+            rows = db.execute(columns).fetchall()
+            _save_snapshot(root, generation[0] if generation else "0", rows)
+        known = {row[0]: row for row in rows}
         seen: set[str] = set()
-        for i, file in enumerate(files):
-            rel = file.relative_to(root).as_posix()
+        changed = False
+        for i, (rel, size, mtime_ns, sidecar_ns, has_sidecar) in enumerate(files):
             seen.add(rel)
-            try:
-                stat = file.stat()
-            except OSError:
-                continue
-            label, tags, catid, licence = describe(file, root, manifest_rows, catids)
-            describe_key = f"{label}|{tags}|{catid}|{licence}"
             previous = known.get(rel)
-            if previous == (stat.st_size, stat.st_mtime_ns, describe_key):
+            same_audio = previous is not None and previous[1] == size and previous[2] == mtime_ns
+            if same_audio and previous[3] == sidecar_ns and not manifests_changed:
                 report.unchanged += 1
             else:
-                try:
-                    duration, rate, channels = _probe(file)
-                    problem = ""
-                except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as err:
-                    duration, rate, channels, problem = 0.0, 0, 0, str(err).strip() or type(err).__name__
-                db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                           (rel, stat.st_size, stat.st_mtime_ns, label, tags, catid, licence, duration, rate,
-                            channels, problem, describe_key))
-                if previous is None:
-                    report.added += 1
+                changed = True
+                if manifest_rows is None:
+                    manifest_rows, catids = _manifest_rows(manifests, root), frozenset(c.catid for c in ucs_categories())
+                assert catids is not None
+                about = describe(root / rel, root, manifest_rows, catids, has_sidecar)
+                described = (about.label, about.tags, about.catid, about.licence, about.author)
+                if same_audio:  # only the description may have changed: no need to probe the audio again
+                    db.execute("UPDATE files SET sidecar_ns=?, label=?, tags=?, catid=?, licence=?, author=? "
+                               "WHERE path=?", (sidecar_ns, *described, rel))
+                    if described == tuple(previous[4:9]):
+                        report.unchanged += 1
+                    else:
+                        report.updated += 1
                 else:
-                    report.updated += 1
-            if progress:
+                    try:
+                        duration, rate, channels = _probe(root / rel)
+                        problem = ""
+                    except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as err:
+                        duration, rate, channels, problem = 0.0, 0, 0, str(err).strip() or type(err).__name__
+                    db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                               (rel, size, mtime_ns, sidecar_ns, *described, duration, rate, channels, problem))
+                    if previous is None:
+                        report.added += 1
+                    else:
+                        report.updated += 1
+            if progress and (i % 256 == 0 or i + 1 == len(files)):
                 progress(i + 1, len(files))
         gone = [path for path in known if path not in seen]
-        db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in gone])
+        if gone:
+            changed = True
+            db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in gone])
         report.removed = len(gone)
-        rows = db.execute("SELECT path, label, tags, catid, duration, sample_rate, channels, licence, error FROM files"
-                          " ORDER BY path").fetchall()
+        if manifests_changed:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('manifests', ?)", (signature,))
+        if changed:
+            rows = db.execute(columns).fetchall()
+            new_generation = secrets.token_hex(8)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (new_generation,))
     db.close()
+    if changed:
+        _save_snapshot(root, new_generation, rows)
     entries = []
     report.skipped.extend(not_regular)
-    for path, label, tags, catid, duration, rate, channels, licence, problem in rows:
+    for path, _, _, _, label, tags, catid, licence, author, duration, rate, channels, problem in rows:
         if problem:
             report.skipped.append((path, problem))
         elif duration >= 0.05:
-            entries.append(Entry(path, label, tags, catid, duration, rate, channels, licence))
+            entries.append(Entry(path, label, tags, catid, duration, rate, channels, licence, author))
         else:
             report.skipped.append((path, f"only {duration:.3f} s long"))
     return entries, report

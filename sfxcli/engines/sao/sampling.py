@@ -59,8 +59,9 @@ def window_samples(loaded: LoadedModel, seconds: float) -> int:
 def generate(loaded: LoadedModel, prompt: str, negative_prompt: str, seconds: float, batch: int, seed: int,
              settings: dict[str, Any], sketch: np.ndarray | None = None, sketch_noise: float = 2.0,
              curves: np.ndarray | None = None, control_strength: float = 1.0,
-             on_step: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """A batch of generations, (batch, samples) mono float64 at the model's rate.
+             on_step: Callable[[int, int], None] | None = None, channels: int = 1) -> np.ndarray:
+    """A batch of generations at the model's rate, float64: (batch, samples) mono (the model's channels
+    averaged) with ``channels`` 1, else (batch, samples, channels) as the model made them.
 
     ``sketch``: mono audio at the model's rate to start from (audio-to-audio);
     ``curves``: (controls, latent frames) for a loaded controls adapter;
@@ -104,7 +105,12 @@ def generate(loaded: LoadedModel, prompt: str, negative_prompt: str, seconds: fl
     finally:
         if injection is not None:
             injection.clear()
-    audio_out = output.float().mean(dim=1).cpu().numpy().astype(np.float64)  # (batch, samples), channels averaged
+    made = output.float().cpu().numpy().astype(np.float64)  # (batch, model channels, samples)
+    if channels == 1:
+        audio_out = made.mean(axis=1)
+    else:
+        audio_out = np.repeat(made, channels, axis=1)[:, :channels] if made.shape[1] < channels else made[:, :channels]
+        audio_out = audio_out.transpose(0, 2, 1)
     if not np.all(np.isfinite(audio_out)):
         raise EngineUnavailableError(f"{loaded.source} produced NaN or infinite samples",
                                      "on CUDA try SFX_DEVICE=cpu to rule out half precision, or re-download the weights")
@@ -126,8 +132,8 @@ class SaoEngine:
         self.max_batch = MAX_BATCH
 
     def render(self, controls: Controls, recipe: Recipe, seed: int, sample_rate: int,
-               duration_seconds: float) -> Render:
-        return self.render_batch(controls, recipe, [seed], sample_rate, duration_seconds)[0]
+               duration_seconds: float, channels: int = 1) -> Render:
+        return self.render_batch(controls, recipe, [seed], sample_rate, duration_seconds, channels=channels)[0]
 
     def _sketch(self, mode: str, controls: Controls, recipe: Recipe, seed: int,
                 duration: float) -> tuple[np.ndarray | None, str]:
@@ -147,7 +153,8 @@ class SaoEngine:
         return (audio / peak * 0.5 if peak > 0 else audio), description
 
     def render_batch(self, controls: Controls, recipe: Recipe, seeds: list[int], sample_rate: int,
-                     duration_seconds: float, on_step: Callable[[int, int], None] | None = None) -> list[Render]:
+                     duration_seconds: float, on_step: Callable[[int, int], None] | None = None,
+                     channels: int = 1) -> list[Render]:
         from sfxcli.engines.sao.adapter import control_features
 
         generative = replace(recipe.generative, **self.overrides)
@@ -161,7 +168,7 @@ class SaoEngine:
             curves = control_features(controls, samples // loaded.downsampling,
                                       loaded.sample_rate / loaded.downsampling, loaded.adapter_median)
         audio = generate(loaded, prompt, generative.negative_prompt, duration_seconds, len(seeds), seeds[0], settings,
-                         sketch, generative.sketch_noise, curves, generative.control_strength, on_step)
+                         sketch, generative.sketch_noise, curves, generative.control_strength, on_step, channels)
         params = {
             "model": loaded.source.location, "device": loaded.device, "dtype": loaded.dtype,
             "prompt": prompt, "negative_prompt": generative.negative_prompt,
