@@ -30,7 +30,11 @@ def request(host: str, port: int, address: str, arguments: list[Any], timeout_se
         local = "::1" if family == socket.AF_INET6 else "127.0.0.1"
         sock.bind((local if host in ("127.0.0.1", "localhost", "::1") else "", 0))
         try:
-            sock.sendto(encode(address, arguments), (host, port))
+            # connected, so that "nothing listens there" comes back at once (as ICMP) instead of as a timeout
+            sock.connect((host, port))
+            sock.send(encode(address, arguments))
+        except ConnectionRefusedError:
+            raise BridgeError(f"nothing is listening on {host}:{port}") from None
         except OSError as err:
             raise BridgeError(f"cannot send to {host}:{port}: {err.strerror}") from None
         deadline = time.monotonic() + timeout_seconds
@@ -40,7 +44,7 @@ def request(host: str, port: int, address: str, arguments: list[Any], timeout_se
                 raise BridgeTimeoutError(f"no answer from {host}:{port} within {timeout_seconds:g} s")
             sock.settimeout(remaining)
             try:
-                data, _ = sock.recvfrom(65536)
+                data = sock.recv(65536)
             except socket.timeout:
                 continue
             except ConnectionRefusedError:

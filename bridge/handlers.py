@@ -60,10 +60,14 @@ def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) ->
     if state.in_flight(rid):
         raise RequestError(rid, f"request id {rid!r} is already queued or running; use a new id")
     imitation, label = request.args
-    path = checked_file(rid, imitation, "imitation", MAX_IMITATION_BYTES)
+    # a whole file is capped by size; a section (a DAW item in a long recording) is bounded by its length instead
+    path = checked_file(rid, imitation, "imitation", MAX_IMITATION_BYTES if "length" not in request.options else 2**62)
     if path.suffix.lower() not in AUDIO_SUFFIXES:
         raise RequestError(rid, f"imitation must be wav, flac, ogg, mp3 or aiff: {path.name[:200]}")
     options = dict(request.options)
+    if "project" in options:  # a DAW's own project folder: only inside the server's project roots
+        options["project"] = str(checked_folder(rid, options["project"], "project folder", state.roots,
+                                                "--project-root"))
     if "library" in options:
         options["library"] = str(checked_folder(rid, options["library"], "library folder", state.library_roots,
                                                 "--library-root"))

@@ -9,7 +9,7 @@ The options of /sfx/generate are the request table's (``sfxcli.request``).
 
 | address | arguments | replies |
 |---|---|---|
-| /sfx/generate | id, imitation path, label, [key value]... | /sfx/accepted id position, /sfx/progress id fraction message, /sfx/done id path..., /sfx/error id message |
+| /sfx/generate | id, imitation path, label, [key value]... (``reply_port P``: replies to port P of the sender's host) | /sfx/accepted id position, /sfx/progress id fraction message, /sfx/done id path..., /sfx/error id message |
 | /sfx/cancel | id of a queued or running job | /sfx/cancelled id, or /sfx/error id message |
 | /sfx/status | id | /sfx/status id engine device state queued running project version worker_pid |
 | /sfx/ping | id | /sfx/pong id version |
@@ -46,6 +46,7 @@ class Request:
     args: tuple[Any, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
     token: str | None = None
+    reply_port: int | None = None  # replies go to this port of the sender's host instead of the sending port
 
 
 FIXED_ARGS: dict[str, tuple[tuple[str, type], ...]] = {
@@ -68,6 +69,12 @@ def _request_id(value: Any) -> str:
 
 
 def _coerce_option(request_id: str, key: str, value: Any, kind: type) -> Any:
+    if kind is bool:
+        if isinstance(value, bool) or (isinstance(value, (int, float)) and value in (0, 1)):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false", "yes", "no"):
+            return value.strip().lower() in ("1", "true", "yes")
+        raise RequestError(request_id, f"option {key!r} must be 0 or 1, got {value!r}")
     if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if kind is int and isinstance(value, int) and not isinstance(value, bool):
@@ -110,18 +117,24 @@ def parse(address: str, arguments: list[Any]) -> Request:
         raise RequestError(request_id, f"{address}: options come in key/value pairs; {pairs[-1]!r} has no value")
     options: dict[str, Any] = {}
     token = None
+    reply_port = None
     for key, value in zip(pairs[::2], pairs[1::2]):
         if not isinstance(key, str):
             raise RequestError(request_id, f"{address}: option names must be strings, got {key!r}")
         if key == "token":
             token = str(value)
             continue
+        if key == "reply_port":
+            reply_port = _coerce_option(request_id, key, value, int)
+            if not 1 <= reply_port <= 65535:
+                raise RequestError(request_id, f"reply_port must be 1..65535, got {reply_port}")
+            continue
         generate_options = osc_options()
         if verb != "generate" or key not in generate_options:
-            known = ", ".join(generate_options) if verb == "generate" else "token"
+            known = ", ".join([*generate_options, "reply_port"]) if verb == "generate" else "token, reply_port"
             raise RequestError(request_id, f"{address}: unknown option {key!r} (known: {known})")
         options[key] = _coerce_option(request_id, key, value, osc_kind(generate_options[key]))
-    return Request(verb, request_id, tuple(values), options, token)
+    return Request(verb, request_id, tuple(values), options, token, reply_port)
 
 
 def token_of(address: str, arguments: list[Any]) -> Any:

@@ -98,6 +98,7 @@ class Server:
         self.noise = OscNoise()
         logging.getLogger().addFilter(self.noise)
         self.noise_reported = time.monotonic()
+        self.probed: dict[tuple[str, int], float] = {}
         family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         try:  # room for a burst from a DAW (or a flood) while the loop is busy
@@ -170,25 +171,53 @@ class Server:
             if not self.guard.accepts(token_of(message.address, params)):
                 self.refuse(sender, short_id(params))
                 continue
-            self.send(sender, self.answer(message.address, params, sender))
+            destination, replies = self.answer(message.address, params, sender)
+            self.send(destination, replies)
         self.dispatch()
 
-    def answer(self, address: str, params: list[Any], sender: tuple[str, int]) -> list[Reply]:
-        """The replies to one authorised message; no input, however odd, gets past this as an exception."""
-        rid = ""
+    def answer(self, address: str, params: list[Any], sender: tuple[str, int]) -> tuple[tuple[str, int], list[Reply]]:
+        """Where to reply and what, for one authorised message; no input, however odd, gets past this as an
+        exception. A request's ``reply_port`` sends its replies to that port of the sender's host (never to
+        another host: replies cannot be aimed at a third party), once something is seen to listen there."""
+        destination, rid = sender, ""
         try:
             request = parse(address, params)
             rid = request.request_id
-            return handlers.handle(self.state, request, sender)
+            if request.reply_port is not None:
+                destination = (sender[0], request.reply_port)
+                if not self.reachable(destination):
+                    raise RequestError(rid, f"nothing listens on reply port {request.reply_port} of {sender[0]}; "
+                                            "open it (for example [udpreceive]) before sending the request")
+            return destination, handlers.handle(self.state, request, destination)
         except RequestError as err:
-            return [error(err.request_id, err.message)]
+            return sender, [error(err.request_id, err.message)]
         except SfxError as err:
-            return [error(rid, err.message)]
+            return sender, [error(rid, err.message)]
         except OSError as err:
-            return [error(rid, f"cannot use a path in this request: {err.strerror or err}")]
+            return sender, [error(rid, f"cannot use a path in this request: {err.strerror or err}")]
         except Exception as err:  # noqa: BLE001 - a bug must reach the client as an error reply, never stop the server
             self.limited("internal", f"internal error answering {address}: {type(err).__name__}: {err}")
-            return [error(rid, f"internal error: {type(err).__name__}")]
+            return sender, [error(rid, f"internal error: {type(err).__name__}")]
+
+    def reachable(self, destination: tuple[str, int]) -> bool:
+        """Whether a UDP port answers at all: a connected socket learns of an ICMP 'port unreachable' on its
+        next call. Remembered for a minute, so a client asking often costs one probe."""
+        now = time.monotonic()
+        if now - self.probed.get(destination, -1e9) < 60.0:
+            return True
+        family = socket.AF_INET6 if ":" in destination[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.connect(destination)
+                probe.send(encode("/sfx/probe", []))
+                probe.settimeout(0.02)
+                probe.recv(1)
+            except (socket.timeout, BlockingIOError):
+                pass
+            except OSError:
+                return False
+        self.probed[destination] = now
+        return True
 
     # -- the worker ----------------------------------------------------------
     def start_worker(self) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from sfxcli.errors import (
     CorruptAudioError,
+    SectionError,
     EmptyAudioError,
     MissingFileError,
     NonFiniteAudioError,
@@ -36,6 +37,22 @@ SILENCE_DBFS = -60.0
 EMPTY_CONTAINER_BYTES = 4608  # an empty Ogg Vorbis file, the largest empty container, is ~3.7 kB
 AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".aifc")
 _CONTAINER_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"ID3", b"FORM", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
+
+
+@dataclass(frozen=True)
+class Section:
+    """The part of a file that is the take: what a DAW plays of it (an item trimmed on the timeline)."""
+
+    offset_seconds: float = 0.0
+    length_seconds: float | None = None  # None: to the end of the file
+    reverse: bool = False  # the DAW plays it backwards
+
+    @property
+    def whole(self) -> bool:
+        return self.offset_seconds == 0.0 and self.length_seconds is None and not self.reverse
+
+
+WHOLE = Section()
 
 
 @dataclass(frozen=True)
@@ -139,18 +156,35 @@ def _native_stderr_silenced(active: bool) -> Iterator[None]:
         os.close(saved)
 
 
-def _decode(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
+def _decode(path: Path, max_seconds: float, section: Section = WHOLE) -> tuple[np.ndarray, int]:
     with _native_stderr_silenced(path.suffix.lower() == ".mp3"):
-        return _decode_soundfile(path, max_seconds)
+        data, rate = _decode_soundfile(path, max_seconds, section)
+    return (data[::-1].copy() if section.reverse else data), rate
+
+
+def _frames_of(section: Section, declared: int, rate: int, path: Path) -> tuple[int, int | None]:
+    """(first frame, frames wanted or None for "to the end") of a section; refuses one outside the file."""
+    start = int(round(section.offset_seconds * rate))
+    want = None if section.length_seconds is None else max(1, int(round(section.length_seconds * rate)))
+    if declared > 0:
+        total = declared / rate
+        end = section.offset_seconds + (section.length_seconds or 0.0)
+        if start >= declared or end > total + 0.01:
+            shown = (f"{section.offset_seconds:g}..{end:g} s" if section.length_seconds is not None
+                     else f"from {section.offset_seconds:g} s")
+            raise SectionError(f"the take's section {shown} lies outside the imitation, which is {total:.2f} s long "
+                               f"({path.name})")
+        want = declared - start if want is None else min(want, declared - start)
+    return start, want
 
 
 def _too_long(seconds: float, max_seconds: float, path: Path) -> TooLongError:
     return TooLongError(f"imitation is {seconds:.1f} s long ({path.name}); the limit is {max_seconds:g} s")
 
 
-def _decode_soundfile(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
-    """Decode at most ``max_seconds`` (plus one frame): the header's length is checked first, and a header that
-    understates it cannot make the decoder read more."""
+def _decode_soundfile(path: Path, max_seconds: float, section: Section = WHOLE) -> tuple[np.ndarray, int]:
+    """Decode the section, at most ``max_seconds`` of it (plus one frame): its length is checked from the
+    header first, and a header that understates it cannot make the decoder read more."""
     import soundfile as sf
 
     try:
@@ -158,17 +192,20 @@ def _decode_soundfile(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
     except sf.LibsndfileError as error:
         if "malformed" in str(error):
             raise CorruptAudioError(f"imitation is damaged and cannot be decoded ({path})") from None
-        return _decode_other(path, max_seconds)
+        return _decode_other(path, max_seconds, section)
     with handle:
         declared = handle.frames
         rate = handle.samplerate
         if rate <= 0:
             raise CorruptAudioError(f"imitation declares a sample rate of {rate} Hz ({path})")
-        if declared > 0 and declared / rate > max_seconds:
-            raise _too_long(declared / rate, max_seconds, path)
+        start, want = _frames_of(section, declared, rate, path)
+        if want is not None and want / rate > max_seconds:
+            raise _too_long(want / rate, max_seconds, path)
         limit = int(max_seconds * rate) + 1
         try:
-            data = handle.read(frames=limit, dtype="float64", always_2d=True)
+            if start:
+                handle.seek(start)
+            data = handle.read(frames=limit if want is None else min(want, limit), dtype="float64", always_2d=True)
         except sf.LibsndfileError as error:
             raise CorruptAudioError(f"imitation is damaged: {str(error).strip()} ({path})") from None
         if data.shape[0] >= limit:
@@ -177,14 +214,15 @@ def _decode_soundfile(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
     # shortfall means the stream stops early.
     if data.shape[0] == 0 and path.stat().st_size > EMPTY_CONTAINER_BYTES:
         raise CorruptAudioError(f"imitation is damaged: {path.stat().st_size} bytes decode to no audio ({path})")
-    if declared > 0 and data.shape[0] < 0.98 * declared:
+    expected = want if want is not None else declared
+    if expected and expected > 0 and data.shape[0] < 0.98 * expected:
         raise CorruptAudioError(
-            f"imitation is truncated: header promises {declared} frames, file holds {data.shape[0]} ({path})"
+            f"imitation is truncated: header promises {declared} frames, file holds {start + data.shape[0]} ({path})"
         )
     return data, int(rate)
 
 
-def _decode_other(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
+def _decode_other(path: Path, max_seconds: float, section: Section = WHOLE) -> tuple[np.ndarray, int]:
     """Formats libsndfile does not know: ask pedalboard's decoders before giving up."""
     with open(path, "rb") as handle:
         head = handle.read(16)
@@ -194,9 +232,14 @@ def _decode_other(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
         with AudioFile(str(path)) as handle:
             declared = handle.frames
             rate = int(handle.samplerate)
-            if rate > 0 and declared / rate > max_seconds:
-                raise _too_long(declared / rate, max_seconds, path)
-            data = handle.read(declared).T.astype(np.float64)
+            start, want = _frames_of(section, declared, rate, path)
+            want = declared - start if want is None else want
+            if rate > 0 and want / rate > max_seconds:
+                raise _too_long(want / rate, max_seconds, path)
+            if start:
+                handle.seek(start)
+            data = handle.read(want).T.astype(np.float64)
+            declared = want
     except (ValueError, RuntimeError, OSError):
         if head.startswith(_CONTAINER_MAGIC):
             raise CorruptAudioError(f"imitation looks like audio but cannot be decoded ({path})") from None
@@ -226,8 +269,9 @@ def regular_file(path: str | Path, what: str = "imitation") -> tuple[Path, int]:
     return file, info.st_size
 
 
-def read_imitation(path: str | Path, max_seconds: float = DEFAULT_MAX_SECONDS) -> Imitation:
-    """Open, decode and check an imitation file, in memory bounded by ``max_seconds``."""
+def read_imitation(path: str | Path, max_seconds: float = DEFAULT_MAX_SECONDS, section: Section = WHOLE) -> Imitation:
+    """Open, decode and check an imitation (the ``section`` of a file a DAW plays), in memory bounded by
+    ``max_seconds`` of it."""
     file, size = regular_file(path)
     if size == 0:
         raise EmptyAudioError(f"imitation is an empty file (0 bytes): {file}")
@@ -235,7 +279,7 @@ def read_imitation(path: str | Path, max_seconds: float = DEFAULT_MAX_SECONDS) -
         head = handle.read(65536)
     if _declared_pcm_shortfall(head, size):
         raise CorruptAudioError(f"imitation is truncated: its header promises more audio than the file holds ({file})")
-    data, rate = _decode(file, max_seconds)  # refuses an over-long take from its header, before reading it
+    data, rate = _decode(file, max_seconds, section)  # refuses an over-long take from its header, before reading it
     mono = check_signal(data, rate, file.name, max_seconds)
     with open(file, "rb") as handle:
         digest = hashlib.file_digest(handle, "sha256")

@@ -36,6 +36,12 @@ class AudioInputError(SfxError):
     exit_code = 10
 
 
+class SectionError(AudioInputError):
+    """The take's section (offset and length from a DAW) does not lie inside the file."""
+
+    default_hint = "check the item's start offset and length; the take's file may have been replaced"
+
+
 class MissingFileError(AudioInputError):
     exit_code = 11
     default_hint = "check the path; record or export the imitation first"

@@ -21,7 +21,7 @@ import numpy as np
 
 from sfxcli import __version__
 from sfxcli.analysis import Controls, Curves, analyse, controls_from_curves, resample, stretch_controls
-from sfxcli.audio import Imitation, read_imitation
+from sfxcli.audio import Imitation, Section, read_imitation
 from sfxcli.engines.base import BatchEngine, Engine, Render
 from sfxcli.engines.choice import EngineChoice, Resident, choose_engine
 from sfxcli.dsp import mono_sum
@@ -111,7 +111,8 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     stop = cancelled or (lambda: False)
     validate(request)
     folder = output_folder(request.project, request.subfolder, roots)
-    imitation = read_imitation(request.imitation, request.max_seconds)
+    section = Section(request.offset, request.length, request.reverse)
+    imitation = read_imitation(request.imitation, request.max_seconds, section)
     curves = analyse(imitation.samples, imitation.sample_rate)
     controls = controls_from_curves(curves)
     # what the results are compared with: the imitation, or the imitation spread over --seconds
@@ -212,6 +213,8 @@ def _sidecar(request: GenerateRequest, candidate: Candidate, rank: int, batched:
             "sample_rate": imitation.sample_rate,
             "channels": imitation.channels,
             "seconds": round(imitation.duration_seconds, 4),
+            "section": {"offset_seconds": request.offset, "length_seconds": request.length,
+                        "reverse": request.reverse},
         },
         "output": {"format": request.format, "sample_rate": request.sample_rate,
                    "channels": 1 if candidate.audio.ndim == 1 else int(candidate.audio.shape[1]),

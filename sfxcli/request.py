@@ -130,7 +130,13 @@ class GenerateRequest:
     seed: int | None = option(None, "Make the output bit-identical across runs.", kind=int, flags=("--seed",),
                               osc="seed", minimum=0, maximum=2**63 - 1, replay="always")
     project: Path = option(Path("."), "The DAW project folder (must exist).", kind=Path, flags=("--project", "-p"),
-                           replay="never")
+                           osc="project", replay="never")
+    offset: float = option(0.0, "Where the take starts in the imitation file, seconds (a trimmed DAW item).",
+                           kind=float, flags=("--offset",), osc="offset", minimum=0.0, maximum=48 * 3600.0)
+    length: float | None = option(None, "How long the take is, seconds (default: to the end of the file).",
+                                  kind=float, flags=("--length",), osc="length", minimum=0.001, maximum=48 * 3600.0)
+    reverse: bool = option(False, "The take plays the file backwards (a reversed DAW item).", kind=bool,
+                           flags=("--reverse",), osc="reverse")
     subfolder: str = option("sfx", "Folder inside the project for the results.", kind=str, flags=("--subfolder",),
                             osc="subfolder", setting="subfolder", replay="never")
     preset: str | None = option(None, "Use this recipe instead of choosing one from the label.", kind=str,

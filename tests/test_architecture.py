@@ -127,7 +127,8 @@ def test_osc_options_are_the_request_table() -> None:
               "library": str(REPO / "sfxcli" / "data" / "library"), "library_layers": 2, "library_pitch": "shift",
               "format": "flac", "sample_rate": 44100, "peak": -3.0, "lufs": -20.0, "seconds": 2.5,
               "creator": "JD", "source": "Haunted House", "designer": "Jo Doe", "position": 12.5,
-              "created": "2026-12-03T09:12:00", "channels": 2}
+              "created": "2026-12-03T09:12:00", "channels": 2, "project": "/tmp/Film", "offset": 0.5,
+              "length": 1.5, "reverse": True}
     assert set(sample) == set(keys)  # every OSC option is exercised below
     arguments: list[object] = ["id", "/take.wav", "door creak"]
     for key, value in sample.items():

@@ -3,73 +3,84 @@
   "fileversion": 1,
   "appversion": {
    "major": 8,
-   "minor": 5,
+   "minor": 6,
    "revision": 0,
-   "architecture": "x64"
+   "architecture": "x64",
+   "modernui": 1
   },
+  "classnamespace": "box",
   "rect": [
-   100,
-   100,
-   640,
-   520
+   100.0,
+   100.0,
+   660.0,
+   600.0
   ],
   "boxes": [
    {
     "box": {
      "id": "obj-1",
      "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
       20,
       10,
-      560,
-      22
+      600,
+      36
      ],
-     "numinlets": 0,
-     "numoutlets": 0,
-     "text": "sfx: drop an imitation, type a label, click generate. Start: sfx serve --reply-port 9002"
+     "text": "sfx for Max: drop a take, type a label, click generate; the paths of the results come out of the outlet. Start the server: sfx serve --project-root <your projects folder>",
+     "linecount": 2
     }
    },
    {
     "box": {
      "id": "obj-2",
      "maxclass": "dropfile",
+     "numinlets": 1,
+     "numoutlets": 2,
      "patching_rect": [
       20,
-      40,
-      120,
-      22
+      60,
+      200,
+      60
      ],
-     "numinlets": 1,
-     "numoutlets": 2
+     "outlettype": [
+      "",
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-3",
      "maxclass": "newobj",
-     "patching_rect": [
-      20,
-      80,
-      220,
-      22
-     ],
      "numinlets": 1,
      "numoutlets": 2,
-     "text": "conformpath slash boot"
+     "patching_rect": [
+      20,
+      130,
+      150,
+      22
+     ],
+     "text": "conformpath slash boot",
+     "outlettype": [
+      "",
+      "int"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-4",
      "maxclass": "newobj",
-     "patching_rect": [
-      260,
-      80,
-      90,
-      22
-     ],
      "numinlets": 1,
      "numoutlets": 1,
+     "patching_rect": [
+      240,
+      130,
+      80,
+      22
+     ],
      "text": "prepend set"
     }
    },
@@ -77,14 +88,14 @@
     "box": {
      "id": "obj-5",
      "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      260,
-      110,
+      240,
+      160,
       300,
       22
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
      "text": ""
     }
    },
@@ -92,222 +103,287 @@
     "box": {
      "id": "obj-6",
      "maxclass": "textedit",
+     "numinlets": 1,
+     "numoutlets": 4,
      "patching_rect": [
       20,
-      130,
       200,
-      22
+      220,
+      24
      ],
-     "numinlets": 1,
-     "numoutlets": 4
+     "outlettype": [
+      "",
+      "int",
+      "",
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-7",
      "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
      "patching_rect": [
       20,
-      170,
+      235,
       80,
       22
      ],
-     "numinlets": 1,
-     "numoutlets": 1,
-     "text": "tosymbol"
+     "text": "route text"
     }
    },
    {
     "box": {
      "id": "obj-8",
-     "maxclass": "message",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
      "patching_rect": [
-      260,
-      150,
+      20,
+      265,
       70,
       22
      ],
-     "numinlets": 2,
-     "numoutlets": 1,
-     "text": "generate"
+     "text": "tosymbol"
     }
    },
    {
     "box": {
      "id": "obj-9",
-     "maxclass": "newobj",
+     "maxclass": "number",
+     "numinlets": 1,
+     "numoutlets": 2,
      "patching_rect": [
       260,
-      180,
-      70,
+      200,
+      50,
       22
      ],
-     "numinlets": 5,
-     "numoutlets": 4,
-     "text": "counter"
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "minimum": 1,
+     "maximum": 16
     }
    },
    {
     "box": {
      "id": "obj-10",
-     "maxclass": "newobj",
-     "patching_rect": [
-      260,
-      210,
-      150,
-      22
-     ],
+     "maxclass": "button",
      "numinlets": 1,
      "numoutlets": 1,
-     "text": "sprintf symout max%ld"
+     "patching_rect": [
+      340,
+      200,
+      24,
+      24
+     ],
+     "outlettype": [
+      "bang"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-11",
-     "maxclass": "newobj",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      20,
-      250,
-      120,
-      22
+      366,
+      202,
+      70,
+      20
      ],
-     "numinlets": 3,
-     "numoutlets": 1,
-     "text": "pack s s s"
+     "text": "generate"
     }
    },
    {
     "box": {
      "id": "obj-12",
      "maxclass": "newobj",
+     "numinlets": 5,
+     "numoutlets": 4,
      "patching_rect": [
-      20,
-      280,
-      150,
+      340,
+      240,
+      70,
       22
      ],
-     "numinlets": 1,
-     "numoutlets": 1,
-     "text": "prepend /sfx/generate"
+     "text": "counter",
+     "outlettype": [
+      "int",
+      "",
+      "",
+      "int"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-13",
      "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
      "patching_rect": [
-      20,
-      310,
-      160,
+      340,
+      270,
+      140,
       22
      ],
-     "numinlets": 1,
-     "numoutlets": 0,
-     "text": "udpsend 127.0.0.1 9001"
+     "text": "sprintf symout max-%ld"
     }
    },
    {
     "box": {
      "id": "obj-14",
      "maxclass": "newobj",
+     "numinlets": 4,
+     "numoutlets": 1,
      "patching_rect": [
       20,
-      360,
-      120,
+      310,
+      340,
       22
      ],
-     "numinlets": 1,
-     "numoutlets": 1,
-     "text": "udpreceive 9002"
+     "text": "pack s s s 4"
     }
    },
    {
     "box": {
      "id": "obj-15",
-     "maxclass": "newobj",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
       20,
-      390,
-      280,
+      340,
+      340,
       22
      ],
-     "numinlets": 1,
-     "numoutlets": 4,
-     "text": "route /sfx/done /sfx/error /sfx/progress"
+     "text": "/sfx/generate $1 $2 $3 variations $4 reply_port 9002"
     }
    },
    {
     "box": {
      "id": "obj-16",
      "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
       20,
-      420,
-      80,
+      370,
+      150,
       22
      ],
-     "numinlets": 2,
-     "numoutlets": 2,
-     "text": "zl slice 1"
+     "text": "udpsend 127.0.0.1 9001"
     }
    },
    {
     "box": {
      "id": "obj-17",
      "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
      "patching_rect": [
-      120,
-      460,
-      100,
+      20,
+      420,
+      110,
       22
      ],
-     "numinlets": 1,
-     "numoutlets": 0,
-     "text": "print sfx-done"
+     "text": "udpreceive 9002"
     }
    },
    {
     "box": {
      "id": "obj-18",
-     "maxclass": "outlet",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 5,
      "patching_rect": [
       20,
-      460,
-      30,
+      450,
+      400,
       22
      ],
-     "numinlets": 1,
-     "numoutlets": 0
+     "text": "route /sfx/done /sfx/error /sfx/progress /sfx/accepted"
     }
    },
    {
     "box": {
      "id": "obj-19",
      "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
      "patching_rect": [
-      240,
-      430,
-      100,
+      20,
+      480,
+      80,
       22
      ],
-     "numinlets": 1,
-     "numoutlets": 0,
-     "text": "print sfx-error"
+     "text": "zl slice 1"
     }
    },
    {
     "box": {
      "id": "obj-20",
      "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      120,
+      540,
+      100,
+      22
+     ],
+     "text": "print sfx-done"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-21",
+     "maxclass": "outlet",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20,
+      540,
+      30,
+      30
+     ],
+     "comment": "paths of the results"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-22",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      240,
+      480,
+      100,
+      22
+     ],
+     "text": "print sfx-error"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-23",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
       360,
-      430,
+      480,
       120,
       22
      ],
-     "numinlets": 1,
-     "numoutlets": 0,
      "text": "print sfx-progress"
     }
    }
@@ -356,7 +432,7 @@
       0
      ],
      "destination": [
-      "obj-11",
+      "obj-14",
       1
      ]
     }
@@ -380,8 +456,20 @@
       0
      ],
      "destination": [
-      "obj-11",
-      2
+      "obj-8",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-7",
+      1
+     ],
+     "destination": [
+      "obj-8",
+      0
      ]
     }
    },
@@ -392,8 +480,8 @@
       0
      ],
      "destination": [
-      "obj-9",
-      0
+      "obj-14",
+      2
      ]
     }
    },
@@ -404,8 +492,8 @@
       0
      ],
      "destination": [
-      "obj-10",
-      0
+      "obj-14",
+      3
      ]
     }
    },
@@ -413,18 +501,6 @@
     "patchline": {
      "source": [
       "obj-10",
-      0
-     ],
-     "destination": [
-      "obj-11",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-11",
       0
      ],
      "destination": [
@@ -441,6 +517,18 @@
      ],
      "destination": [
       "obj-13",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-13",
+      0
+     ],
+     "destination": [
+      "obj-14",
       0
      ]
     }
@@ -472,20 +560,8 @@
    {
     "patchline": {
      "source": [
-      "obj-16",
-      1
-     ],
-     "destination": [
       "obj-17",
       0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-16",
-      1
      ],
      "destination": [
       "obj-18",
@@ -496,8 +572,8 @@
    {
     "patchline": {
      "source": [
-      "obj-15",
-      1
+      "obj-18",
+      0
      ],
      "destination": [
       "obj-19",
@@ -508,15 +584,52 @@
    {
     "patchline": {
      "source": [
-      "obj-15",
-      2
+      "obj-19",
+      1
+     ],
+     "destination": [
+      "obj-21",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-19",
+      1
      ],
      "destination": [
       "obj-20",
       0
      ]
     }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-18",
+      1
+     ],
+     "destination": [
+      "obj-22",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-18",
+      2
+     ],
+     "destination": [
+      "obj-23",
+      0
+     ]
+    }
    }
-  ]
+  ],
+  "autosave": 0
  }
 }
