@@ -23,6 +23,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sfxcli import __version__
 
@@ -192,6 +193,7 @@ def embed(data: bytes, fmt: str, tags: Tags) -> bytes:
 
     buffer = io.BytesIO(data)
     values = comments(tags)
+    audio: Any
     if fmt == "mp3":
         audio = mutagen.mp3.MP3(buffer)
         if audio.tags is None:

@@ -166,7 +166,7 @@ def _encode_example(job: tuple[str, list[str], RunConfig, str]) -> tuple[str, An
             if result.rejected is None:
                 takes_audio.append((result.audio, rate))
     takes = [imitations.encode(audio, rate) for audio, rate in takes_audio]
-    save_cache(cached, sound=vector, n_takes=np.array(len(takes)), **{f"take{i}": t for i, t in enumerate(takes)})
+    save_cache(cached, {"sound": vector, "n_takes": np.array(len(takes)), **{f"take{i}": t for i, t in enumerate(takes)}})
     return sound_path, vector, takes, None
 
 

@@ -320,7 +320,7 @@ def update_index(root: Path, progress: Callable[[int, int], None] | None = None)
         changed = False
         for i, (rel, size, mtime_ns, sidecar_ns, has_sidecar) in enumerate(files):
             seen.add(rel)
-            previous = known.get(rel)
+            previous: Any = known.get(rel)
             same_audio = previous is not None and previous[1] == size and previous[2] == mtime_ns
             if same_audio and previous[3] == sidecar_ns and not manifests_changed:
                 report.unchanged += 1

@@ -89,9 +89,11 @@ def library_features(library: Library, encode: Callable[[np.ndarray, int], np.nd
         for i, entry in enumerate(library.entries):
             if rows[i] is not None:
                 merged[entry.path] = (stats[i][0], stats[i][1], rows[i])
-        save_cache(path, version=np.array(FEATURE_VERSION), paths=np.array(list(merged)),
-                   mtimes=np.array([m for m, _, _ in merged.values()]), sizes=np.array([z for _, z, _ in merged.values()]),
-                   vectors=np.stack([v for _, _, v in merged.values()]) if merged else np.zeros((0, dim), np.float32))
+        save_cache(path, {"version": np.array(FEATURE_VERSION), "paths": np.array(list(merged)),
+                          "mtimes": np.array([m for m, _, _ in merged.values()]),
+                          "sizes": np.array([z for _, z, _ in merged.values()]),
+                          "vectors": np.stack([v for _, _, v in merged.values()]) if merged
+                          else np.zeros((0, dim), np.float32)})
     return vectors, failed
 
 

@@ -57,7 +57,7 @@ def load_cache(path: Path, keys: tuple[str, ...] | None = None) -> dict[str, np.
         return None
 
 
-def save_cache(path: Path, compressed: bool = False, **arrays: np.ndarray) -> None:
+def save_cache(path: Path, arrays: dict[str, np.ndarray], compressed: bool = False) -> None:
     """Write a cache file atomically: a uniquely named temp file beside it, then one rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.part.npz")
@@ -101,7 +101,7 @@ def embed_library(library: Library, encode: Callable[[list[str]], np.ndarray], p
     texts = [f"{e.label}. {e.tags}".strip(". ") for e in library.entries]
     vectors = encode(texts) if texts else np.zeros((0, 384), dtype=np.float32)
     target = path or vectors_path(library.root)
-    save_cache(target, compressed=True, paths=np.array([e.path for e in library.entries]),
-               vectors=vectors.astype(np.float16))
+    save_cache(target, {"paths": np.array([e.path for e in library.entries]), "vectors": vectors.astype(np.float16)},
+               compressed=True)
     return target
 
