@@ -78,7 +78,7 @@ def main() -> None:
             from tests.test_daw_clients import ardour_round_trip, pd_available, pd_round_trip
 
             if shutil.which("ardour7-lua"):
-                session_times = [ardour_round_trip(Path(tmp) / f"ardour-{i}", wav, port, 4) for i in range(args.repeats + 1)][1:]
+                session_times = [ardour_round_trip(root / f"ardour-{i}", wav, port, 4) for i in range(args.repeats + 1)][1:]
                 report("Ardour client in ardour7-lua (request to regions on the new track)", session_times)
             else:
                 print("Ardour client: ardour7-lua not installed (apt-get install ardour)")
