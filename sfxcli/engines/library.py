@@ -10,8 +10,9 @@ event of the imitation (a stretch of sound between onsets and silences):
   first, then loops of its sustained part joined with equal-power crossfades;
 - follows the imitation's pitch contour where the imitation is pitched,
   relative to the take's median: by default the way a sampler does
-  (varispeed: pitch and speed move together, which keeps transients intact
-  and costs nothing), or with pedalboard's time-varying pitch shift at
+  (varispeed: pitch and speed move together, which keeps transients intact;
+  read through a band-limited resampler, so raising a bright recording
+  folds nothing back below Nyquist), or with pedalboard's time-varying pitch shift at
   constant speed (``pitch_mode="shift"``);
 - optionally layers a second recording under it.
 
@@ -223,16 +224,41 @@ def pitch_shift(segment: np.ndarray, semitones: np.ndarray, sample_rate: int) ->
     return _pad_to(out, len(segment))
 
 
+VARISPEED_BLOCK = 64  # output samples per ratio step (libsamplerate ramps the ratio linearly within a step)
+VARISPEED_CHUNK = 4096  # input samples handed to the resampler at a time
+
+
 def varispeed(segment: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """Read ``segment`` at a time-varying speed, as a sampler does: pitch and speed move together.
 
-    ``segment`` must hold at least ``sum(rate)`` samples; the result has ``len(rate)`` samples.
+    ``rate[k]`` is how many input samples output sample ``k`` advances. The
+    reading is band-limited (libsamplerate's best sinc converter, its ratio
+    ramped block by block), so what a faster reading would push above Nyquist
+    is filtered out rather than folded back as aliases. ``segment`` must hold
+    at least ``sum(rate)`` samples; the result has ``len(rate)`` samples.
     """
-    positions = np.concatenate([[0.0], np.cumsum(rate)[:-1]])
-    index = np.arange(len(segment))
-    if segment.ndim == 1:
-        return np.interp(positions, index, segment)
-    return np.stack([np.interp(positions, index, segment[:, c]) for c in range(segment.shape[1])], axis=1)
+    import samplerate
+
+    n = len(rate)
+    channels = 1 if segment.ndim == 1 else segment.shape[1]
+    if n == 0:
+        return np.zeros((0,) if segment.ndim == 1 else (0, channels))
+    audio = np.ascontiguousarray(segment, dtype=np.float32)
+    chunks = iter([audio[i : i + VARISPEED_CHUNK] for i in range(0, len(audio), VARISPEED_CHUNK)])
+    reader = samplerate.CallbackResampler(lambda: next(chunks, None), 1.0 / float(rate[0]), "sinc_best", channels)
+    reader.set_starting_ratio(1.0 / float(rate[0]))
+    blocks, done = [], 0
+    while done < n:
+        size = min(VARISPEED_BLOCK, n - done)
+        reader.ratio = 1.0 / float(rate[min(done + size, n - 1)])  # libsamplerate's ratio: output / input rate
+        block = reader.read(size)
+        if len(block) == 0:
+            break
+        blocks.append(block)
+        done += len(block)
+    out = np.concatenate(blocks).astype(np.float64) if blocks else np.zeros(0)
+    out = out.reshape(-1) if segment.ndim == 1 else out.reshape(-1, channels)
+    return _pad_to(out, n)[:n]
 
 
 class LibraryEngine:
