@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sfxcli.library.store import DEFAULT_LIBRARY
 from tests.conftest import REPO
 
 
@@ -63,7 +64,9 @@ def test_doctor_reports_engines_and_devices(run_cli) -> None:  # type: ignore[no
     report = json.loads(out)
     assert code == 0
     assert report["engines"]["embedded"]["usable"] is True
-    assert report["engines"]["library"]["usable"] is True and "472 built-in" in report["engines"]["library"]["why"]
+    shipped = len((DEFAULT_LIBRARY / "manifest.csv").read_text(encoding="utf-8").splitlines()) - 1
+    assert report["engines"]["library"]["usable"] is True
+    assert f"{shipped} built-in" in report["engines"]["library"]["why"]
     assert report["devices"][0]["device"] == "cpu"
     assert report["presets"]["ok"] is True
     assert report["packages"]["pedalboard"]
