@@ -105,3 +105,15 @@ def test_the_last_matching_copyright_stanza_decides_and_only_allowed_licences_pa
                                        ("per-mod README/license.txt (CC0 / CC BY 3.0 / CC BY-SA 3.0)", None)])
 def test_collection_licences_are_read_strictly(text: str, name: str | None) -> None:
     assert licence_of(text) == name
+
+
+def test_hand_checked_catids_are_real_ucs_catids() -> None:
+    from sfxcli.library.curate import SHARED_CATIDS
+    from sfxcli.library.debian import PACKAGES
+
+    known = {c.catid for c in ucs_categories()}
+    names = {c.category for c in ucs_categories()}
+    assert {catid for _, catid in SHARED_CATIDS} <= known
+    for package in PACKAGES:
+        assert {catid for _, catid in package.catids} <= known, package.name
+        assert set(package.ucs) <= names, package.name

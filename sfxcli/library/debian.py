@@ -238,7 +238,7 @@ PACKAGES: tuple[Package, ...] = (
                     ("^button$", "button click"), ("^hot$", "sizzle"), ("^inflate$", "balloon inflate"),
                     ("^machine_sound$", "machine hum"), ("^clock$", "clock ticking"), ("^crash\\d?$", "car crash"),
                     ("^bowling_roll$", "bowling ball roll"), ("^bowling_shoot$", "bowling ball throw")),
-            catids=(("bowling", "SPRTIndor"), ("glass break", "GLASBrk"), ("car crash", "VEHCrash"),
+            catids=(("bowling", "SPRTIndor"), ("glass break", "GLASBrk"), ("car crash", "DESTRCrsh"),
                     ("ball bounce", "SPRTCourt"))),
     Package("lincity-ng-data", "2.9~git20150314-5", (f"{_GAME}/lincity-ng/sounds/*",), ucs=("AMBIENCE", "CROWDS", "MACHINES", "VEHICLES", "TRAINS", "ANIMALS", "BIRDS", "FIRE", "TOOLS", "DESTRUCTION", "WATER", "ALARMS"),
             exclude=r"Click|Window(Open|Close)|University|School|Health|Monument\d|Commune|Recycle|Tip\d|Shanty|"
@@ -276,7 +276,7 @@ PACKAGES: tuple[Package, ...] = (
                     ("^crash$", "aircraft crash"), ("^click\\d?$", "switch click"), ("^double-click\\d?$", "switch double click"),
                     ("^vario", "variometer beep tone"), ("^flarm", "flarm warning beep"),
                     ("^glove_compartment_(open|clos)ing$", "glove compartment")),
-            catids=(("keys jingle", "FOLYProp"), ("glove compartment", "FOLYProp"), ("^aircraft crash$", "AEROCrash"))),
+            catids=(("keys jingle", "FOLYProp"), ("glove compartment", "FOLYProp"), ("^aircraft crash$", "DESTRCrsh"))),
     Package("scorched3d-data", "44+dfsg-8", (f"{_GAME}/scorched3d/data/globalmods/none/data/wav/*",), ucs=("EXPLOSIONS", "GUNS", "VEHICLES", "AIRCRAFT", "BIRDS", "ANIMALS", "WEATHER", "RAIN", "WATER", "LASERS", "SCIFI", "GEOTHERMAL"),
             labels=(("^gloop$", "gloop goo"), ("^para$", "parachute open"), ("^t38$", "jet fly by"),
                     ("^f1[68]_\\d$", "fighter jet fly by"), ("^apache_1$", "helicopter"), ("^elevate$", "turret elevate motor"),
