@@ -41,7 +41,7 @@ ONOMATOPOEIA: dict[str, tuple[str, ...]] = {
     "glass smash": ("krsh", "tshhh", "crash"),
     "footsteps": ("tup", "dup", "tap", "pat"),
     "gunshot": ("pew", "bang", "pow", "kh"),
-    "explosion": ("boom", "kaboom", "brrroom"),
+    "explosion": ("boom", "bwoom", "brrroom"),
     "whoosh": ("whoosh", "fsssh", "vooosh"),
     "clock tick": ("tick", "tock", "tik", "tk"),
     "car horn": ("honk", "beep", "meep"),
@@ -53,9 +53,16 @@ ONOMATOPOEIA: dict[str, tuple[str, ...]] = {
     "cow moo": ("moo", "mooo"),
     "wind": ("hoooo", "whoooo", "fffhooo"),
     "laser": ("pew", "zap", "peeoo"),
-    "cartoon boing": ("boing", "doyoyoing", "boink"),
+    "cartoon boing": ("boing", "doyng", "boink"),
 }
 SUNG_VOWELS = ("laa", "ooo", "aah", "mmm", "hmm", "naa", "eee")
+# Words espeak-ng would spell out letter by letter ("krsh" as "kay ar ess aitch"), given as phonemes so
+# that each stays one syllable and its one onset is the truth.
+SPOKEN_AS = {
+    "krsh": "[[kr'aS]]", "tshhh": "[[tS'S:]]", "kh": "[[kh'a]]", "tk": "[[t'@k]]", "bwoom": "[[bw'u:m]]",
+    "brrroom": "[[br'u:m]]", "fsssh": "[[fs'S:]]", "rrrrm": "[[r'3:m]]", "brrrm": "[[br'3:m]]", "fffhooo": "[[fh'u:]]",
+    "dlup": "[[dl'Vp]]", "doyng": "[[d'OIN]]", "mmm": "[[m'm:]]", "hmm": "[[h'm:]]",
+}
 TONAL_LABELS = ("bell", "car horn", "cow moo", "engine", "laser", "wind")  # what a sung take stands for
 
 
@@ -91,12 +98,12 @@ class Take:
 
 
 def speak(text: str, voice: Voice, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """espeak-ng's rendering of TEXT, trimmed to where the sound starts and ends (mono float32)."""
+    """espeak-ng's rendering of TEXT (or of its phonemes in SPOKEN_AS), trimmed to where the sound starts and ends (mono float32)."""
     program = shutil.which("espeak-ng")
     if program is None:
         raise DataError("espeak-ng is not installed", "install Debian's espeak-ng package (apt-get install espeak-ng)")
     run = subprocess.run([program, "-v", voice.name, "-s", str(voice.rate_wpm), "-p", str(voice.pitch),
-                          "--stdout", text], capture_output=True, timeout=30)
+                          "--stdout", SPOKEN_AS.get(text, text)], capture_output=True, timeout=30)
     if run.returncode != 0 or not run.stdout:
         raise DataError(f"espeak-ng could not speak {text!r} with voice {voice.name} "
                         f"({run.stderr.decode(errors='replace').strip()[:200]})", "check `espeak-ng --voices`")
@@ -178,8 +185,21 @@ def _finish(dry: np.ndarray, onsets: list[float], sample_rate: int, room: Room, 
     return (mixed / (np.abs(mixed).max() + 1e-9) * 10 ** (peak_db / 20)).astype(np.float32)
 
 
+def _audible_start_seconds(piece: np.ndarray, sample_rate: int, within_db: float = 30.0) -> float:
+    """Where PIECE first comes within WITHIN_DB of its peak level (5 ms blocks): the onset a listener hears."""
+    block = max(1, sample_rate // 200)
+    n = len(piece) // block
+    if n == 0:
+        return 0.0
+    level_db = 10 * np.log10(np.mean(piece[: n * block].reshape(n, block) ** 2, axis=1) + 1e-20)
+    return float(np.argmax(level_db > level_db.max() - within_db)) * block / sample_rate
+
+
 def _layout(pieces: list[np.ndarray], rng: np.random.Generator, sample_rate: int, legato: bool) -> tuple[np.ndarray, list[float]]:
-    """PIECES one after another: gaps of 0.08 to 0.5 s (none, with 20 ms overlaps, when legato); lead-in 0.15 to 0.5 s."""
+    """PIECES one after another: gaps of 0.08 to 0.5 s (none, with 20 ms overlaps, when legato); lead-in 0.15 to 0.5 s.
+
+    The onsets returned are where each piece becomes audible (within 30 dB of its own peak).
+    """
     lead = float(rng.uniform(0.15, 0.5))
     starts, t = [], lead
     for piece in pieces:
@@ -190,7 +210,7 @@ def _layout(pieces: list[np.ndarray], rng: np.random.Generator, sample_rate: int
     for start, piece in zip(starts, pieces):
         i = int(start * sample_rate)
         out[i:i + len(piece)] += _fade(piece, sample_rate)[: total - i]
-    return out, starts
+    return out, [start + _audible_start_seconds(piece, sample_rate) for start, piece in zip(starts, pieces)]
 
 
 def spoken_take(label: str, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE,
@@ -244,3 +264,138 @@ def take_set(count: int, seed: int = 0, sample_rate: int = SAMPLE_RATE, sung_sha
         else:
             takes.append(spoken_take(labels[i % len(labels)], rng, sample_rate))
     return takes
+
+
+# -- synthesised takes ----------------------------------------------------------------------------
+# Takes built from oscillators and noise, each event placed by hand, so their onsets are exact. They
+# cover what trips a level-only onset detector: breathy swells with slow attacks, notes that change
+# pitch without a break in level (legato), syllables separated only by a shallow dip, and clicks.
+
+SYNTHETIC_KINDS = ("clicks", "breathy", "legato", "syllables")
+_SYNTHETIC_LABELS = {"clicks": ("door knock", "footsteps", "clock tick"), "breathy": ("whoosh", "wind"),
+                     "legato": TONAL_LABELS, "syllables": ("dog bark", "engine", "cartoon boing")}
+
+
+def _harmonic(pitch_hz: np.ndarray, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
+    """A voiced tone on the pitch curve PITCH_HZ: 12 harmonics with a drawn spectral tilt, breath noise mixed in."""
+    phase = 2 * np.pi * np.cumsum(pitch_hz) / sample_rate
+    tilt = float(rng.uniform(0.8, 2.0))
+    tone = sum(np.sin(k * phase + float(rng.uniform(0, 2 * np.pi))) / k**tilt for k in range(1, 13))
+    tone = tone / (np.std(tone) + 1e-12)
+    breath = rng.standard_normal(len(tone)) * float(10 ** (rng.uniform(-30.0, -12.0) / 20))
+    return tone + breath
+
+
+def _vibrato(n: int, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
+    """Pitch wobble as a factor: 4 to 6.5 Hz, up to 0.4 semitone."""
+    t = np.arange(n) / sample_rate
+    depth = float(rng.uniform(0.0, 0.4))
+    return 2 ** (depth / 12 * np.sin(2 * np.pi * float(rng.uniform(4.0, 6.5)) * t + float(rng.uniform(0, 6.3))))
+
+
+def _envelope(n: int, attack: int, release: int) -> np.ndarray:
+    env = np.ones(n)
+    if attack > 0:
+        env[:attack] = np.sin(np.linspace(0, np.pi / 2, attack)) ** 2
+    if release > 0:
+        env[n - release:] *= np.cos(np.linspace(0, np.pi / 2, release)) ** 2
+    return env
+
+
+def _clicks(rng: np.random.Generator, sample_rate: int, lead: float) -> tuple[np.ndarray, list[float]]:
+    from scipy.signal import butter, sosfilt
+
+    count = int(rng.integers(2, 7))
+    onsets = list(lead + np.cumsum(np.concatenate([[0.0], rng.uniform(0.12, 0.6, count - 1)])))
+    out = np.zeros(int((onsets[-1] + 0.6) * sample_rate))
+    for onset in onsets:
+        n = int(rng.uniform(0.04, 0.25) * sample_rate)
+        centre = float(np.exp(rng.uniform(np.log(300), np.log(4000))))
+        sos = butter(2, [centre / 1.6, min(centre * 1.6, sample_rate / 2 - 100)], btype="bandpass", fs=sample_rate,
+                     output="sos")
+        burst = sosfilt(sos, rng.standard_normal(n)) * np.exp(-np.arange(n) / (float(rng.uniform(0.008, 0.06)) * sample_rate))
+        burst *= float(10 ** (rng.uniform(-8.0, 0.0) / 20)) / (np.abs(burst).max() + 1e-12)
+        i = int(onset * sample_rate)
+        out[i:i + n] += burst[: len(out) - i]
+    return out, onsets
+
+
+def _breathy(rng: np.random.Generator, sample_rate: int, lead: float) -> tuple[np.ndarray, list[float]]:
+    """Swells of coloured noise ("shhh", "fff", "hooo"): attacks of 30 to 120 ms, the next one may start in the last one's tail."""
+    from scipy.signal import butter, sosfilt
+
+    count = int(rng.integers(1, 5))
+    pieces, onsets, t = [], [], lead
+    for _ in range(count):
+        n = int(rng.uniform(0.3, 0.9) * sample_rate)
+        attack = int(rng.uniform(0.03, 0.12) * sample_rate)
+        release = int(rng.uniform(0.1, 0.3) * sample_rate)
+        low = float(np.exp(rng.uniform(np.log(300), np.log(2500))))
+        sos = butter(2, [low, min(low * float(rng.uniform(2.0, 5.0)), sample_rate / 2 - 100)], btype="bandpass",
+                     fs=sample_rate, output="sos")
+        swell = sosfilt(sos, rng.standard_normal(n)) * _envelope(n, attack, release)
+        swell *= float(10 ** (rng.uniform(-6.0, 0.0) / 20)) / (np.std(swell) + 1e-12)
+        # the onset is where the swell has risen to a tenth of its amplitude (-20 dB)
+        onsets.append(t + float(np.arcsin(np.sqrt(0.1)) / (np.pi / 2)) * attack / sample_rate)
+        pieces.append((t, swell))
+        t += n / sample_rate - float(rng.uniform(0.0, 0.9)) * release / sample_rate + float(rng.uniform(0.0, 0.35))
+    out = np.zeros(int((t + 0.5) * sample_rate))
+    for start, swell in pieces:
+        i = int(start * sample_rate)
+        out[i:i + len(swell)] += swell[: len(out) - i]
+    return out, onsets
+
+
+def _notes(rng: np.random.Generator, sample_rate: int, lead: float, dip_db: tuple[float, float]) -> tuple[np.ndarray, list[float]]:
+    """A hum of 2 to 5 notes: each change of note glides in 10 to 40 ms while the level dips by DIP_DB (0 for legato)."""
+    count = int(rng.integers(2, 6))
+    lengths = rng.uniform(0.2, 0.7, count)
+    n = int((lead + lengths.sum() + 0.5) * sample_rate)
+    base = float(np.exp(rng.uniform(np.log(90), np.log(400))))
+    semitones = np.concatenate([[0.0], np.cumsum(rng.choice([-1, 1], count - 1) * rng.uniform(2.0, 7.0, count - 1))])
+    semitones -= semitones.mean()
+    starts = lead + np.concatenate([[0.0], np.cumsum(lengths[:-1])])
+    end = lead + float(lengths.sum())
+    t = np.arange(n) / sample_rate
+    pitch = np.full(n, base * 2 ** (semitones[0] / 12))
+    level_db = np.zeros(n)
+    for start, semis in zip(starts[1:], semitones[1:]):
+        glide = float(rng.uniform(0.01, 0.04))
+        target = base * 2 ** (semis / 12)
+        ramp = np.clip((t - start) / glide, 0.0, 1.0)
+        pitch = np.where(t >= start, pitch * (1 - ramp) + target * ramp, pitch)
+        dip = float(rng.uniform(*dip_db))
+        width = float(rng.uniform(0.04, 0.09))
+        # the level dips before the new note and comes back as it starts
+        level_db -= dip * np.exp(-0.5 * ((t - (start - width / 2)) / (width / 3)) ** 2)
+    tone = _harmonic(pitch * _vibrato(n, rng, sample_rate), rng, sample_rate) * 10 ** (level_db / 20)
+    active = (t >= lead) & (t < end)
+    attack, release = int(rng.uniform(0.01, 0.06) * sample_rate), int(0.1 * sample_rate)
+    span = np.flatnonzero(active)
+    env = np.zeros(n)
+    env[span] = _envelope(len(span), attack, release)
+    drift = 10 ** (np.cumsum(rng.standard_normal(n)) / np.sqrt(n) * 3.0 / 20)  # slow level drift, a few dB
+    return tone * env * drift, [float(s) for s in starts]
+
+
+def synthetic_take(kind: str, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> Take:
+    """A synthesised take of KIND (one of SYNTHETIC_KINDS) in a drawn room, with its exact onsets."""
+    if kind not in SYNTHETIC_KINDS:
+        raise DataError(f"no synthetic take of kind {kind!r}", f"one of: {', '.join(SYNTHETIC_KINDS)}")
+    lead = float(rng.uniform(0.15, 0.5))
+    if kind == "clicks":
+        dry, onsets = _clicks(rng, sample_rate, lead)
+    elif kind == "breathy":
+        dry, onsets = _breathy(rng, sample_rate, lead)
+    else:
+        dry, onsets = _notes(rng, sample_rate, lead, (0.0, 3.0) if kind == "legato" else (8.0, 20.0))
+    label = str(rng.choice(_SYNTHETIC_LABELS[kind]))
+    room = draw_room(rng)
+    audio = _finish(dry.astype(np.float32), onsets, sample_rate, room, rng)
+    return Take(audio, sample_rate, np.asarray(onsets), label, kind, Voice("synthetic", 0, 0), room, kind)
+
+
+def synthetic_set(count: int, seed: int = 0, sample_rate: int = SAMPLE_RATE) -> list[Take]:
+    """COUNT synthesised takes from one seed, the kinds in turn."""
+    rng = np.random.default_rng(seed)
+    return [synthetic_take(SYNTHETIC_KINDS[i % len(SYNTHETIC_KINDS)], rng, sample_rate) for i in range(count)]
