@@ -67,6 +67,47 @@ def test_a_steady_hum_has_one_onset() -> None:
     assert len(onsets) == 1 and abs(onsets[0] - 0.5) < 0.03
 
 
+def _legato_hum(notes: list[float], semitones: list[float], seconds: float = 2.5, f0: float = 160.0,
+                vibrato_semitones: float = 0.0) -> np.ndarray:
+    """A breathy hum whose notes change pitch at NOTES (20 ms glides) without any change of level."""
+    sr = 16000
+    rng = np.random.default_rng(0)
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    target = np.zeros(n)
+    for start, step in zip(notes, semitones):
+        target[t >= start] = step
+    glide = int(0.02 * sr)
+    pitch = np.convolve(np.pad(target, (glide, 0), mode="edge"), np.ones(glide) / glide, "valid")[:n]
+    pitch = pitch + vibrato_semitones * np.sin(2 * np.pi * 5.5 * t)
+    phase = 2 * np.pi * np.cumsum(f0 * 2 ** (pitch / 12)) / sr
+    envelope = np.clip((t - notes[0]) / 0.03, 0, 1) * np.clip((seconds - 0.2 - t) / 0.1, 0, 1)
+    voice = sum(np.sin(k * phase) / k for k in range(1, 10)) * 0.3
+    return voice * envelope + 0.01 * rng.standard_normal(n) * (0.3 + envelope)  # breath with the voice, room under it
+
+
+def test_legato_notes_each_start_an_onset() -> None:
+    """Sung notes joined without a dip in level: the old level-rise detector found only the first (F1 0.4)."""
+    truth = [0.3, 0.8, 1.3, 1.8]
+    curves = analyse(_legato_hum(truth, [0.0, 4.0, 1.0, 6.0]), 16000)
+    assert onset_f1(np.array(truth), curves.onsets_seconds) == 1.0, curves.onsets_seconds
+
+
+def test_vibrato_a_glide_and_a_falling_ending_start_nothing() -> None:
+    wobbly = analyse(_legato_hum([0.3], [0.0], vibrato_semitones=0.4), 16000).onsets_seconds
+    assert len(wobbly) == 1 and abs(wobbly[0] - 0.3) < 0.03
+    glide = analyse(np.concatenate([np.zeros(8000), hum(2.0, f0=150.0, f1=300.0)]), 16000).onsets_seconds
+    assert len(glide) == 1 and abs(glide[0] - 0.5) < 0.03
+    sr = 16000
+    t = np.arange(2 * sr) / sr
+    falling = np.where(t < 1.2, 200.0, 200.0 * 2 ** (-(t - 1.2) * 8 / 12 / 0.3))  # a note dying away, pitch sagging
+    phase = 2 * np.pi * np.cumsum(falling) / sr
+    x = sum(np.sin(k * phase) / k for k in range(1, 8)) * 0.3 * np.clip((t - 0.3) / 0.03, 0, 1) \
+        * np.where(t < 1.2, 1.0, np.exp(-(t - 1.2) / 0.12))
+    ending = analyse(x, sr).onsets_seconds
+    assert len(ending) == 1 and abs(ending[0] - 0.3) < 0.03, ending
+
+
 def test_controls_are_normalised() -> None:
     controls = controls_from_curves(analyse(hum(2.0, f0=150, f1=300), 16000))
     assert controls.level.min() >= 0 and controls.level.max() <= 1
