@@ -134,14 +134,14 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     n_candidates = request.candidates or request.variations
     level = level_config(request.peak, request.lufs)
     plan = Finish(chains, controls.gain, recipe.follow if choice.follow is None else choice.follow, target_seconds,
-                  PostConfig(level=level), choice.follow_smoothing)
+                  PostConfig(level=level), choice.follow_smoothing, choice.attack_follow)
     seeds = [base_seed + i for i in range(n_candidates)]
     channels = request.channels or choice.channels or recipe.channels
     candidates: list[Candidate] = []
     renders = _renders(choice.engine, controls, recipe, seeds, request.sample_rate,
                        target_seconds + recipe.tail_seconds, stop, report, channels)
     for i, (seed, render) in enumerate(renders):
-        audio, post_info = finish(render.audio, request.sample_rate, plan)
+        audio, post_info = finish(render.audio, request.sample_rate, plan, render.attacks_seconds)
         result_score = score(reference, imitation.sample_rate, reference_onsets, mono_sum(audio), request.sample_rate)
         candidates.append(Candidate(seed, audio, render.params, post_info, result_score))
         report(f"rendered candidate {i + 1}/{n_candidates}", 0.1 + 0.7 * (i + 1) / n_candidates)

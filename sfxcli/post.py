@@ -56,6 +56,7 @@ class Finish:
     keep_seconds: float  # never trim the tail before this (the imitation's length)
     post: PostConfig = PostConfig()
     follow_smoothing: int = 3  # frames the follow correction is smoothed over
+    attack_follow: float = 1.0  # share of the follow's gain movement let through across a render's attacks
 
 
 def apply_fx(audio: np.ndarray, sample_rate: int, chains: list[FxChain]) -> np.ndarray:
@@ -72,19 +73,30 @@ def apply_fx(audio: np.ndarray, sample_rate: int, chains: list[FxChain]) -> np.n
     return np.asarray(out[0], dtype=np.float64)
 
 
+ATTACK_WINDOW_SECONDS = 0.02  # an attack's own shape: its first 20 ms
+ATTACK_PREROLL_SECONDS = 0.002
+ATTACK_RELEASE_SECONDS = 0.01  # after the window the gain eases back onto the follow over this long
+
+
 def follow_envelope(audio: np.ndarray, sample_rate: int, target_gain: np.ndarray, strength: float,
                     frame_rate: int = FRAME_RATE, max_boost_db: float = 18.0, max_cut_db: float = 60.0,
-                    smooth_frames: int = 3) -> np.ndarray:
+                    smooth_frames: int = 3, attacks_seconds: tuple[float, ...] = (),
+                    attack_follow: float = 1.0) -> np.ndarray:
     """Ride the gain so the output's 10 ms level contour matches the imitation's.
 
     ``target_gain`` is the imitation's linear envelope per frame (peak 1).
     The correction is ``strength`` times the dB difference after aligning the
     two contours' median level; frames past the imitation's end are left free
     (that is where tails ring out): they keep the last cut and get no boost.
+    Across each of ``attacks_seconds`` (from 2 ms before to 20 ms after) only
+    ``attack_follow`` of the gain's movement is kept, around its
+    energy-weighted mean there: the attack keeps its own shape (0: exactly)
+    and comes out at the level the follow gives it.
     """
     if strength <= 0:
         return audio
-    out_db = frame_loudness_db(mono_sum(audio), sample_rate, frame_rate)
+    mono = mono_sum(audio)
+    out_db = frame_loudness_db(mono, sample_rate, frame_rate)
     target_db = 20 * np.log10(np.maximum(target_gain, 1e-6))
     n = min(len(out_db), len(target_db))
     has_content = out_db[:n] > out_db.max() - 80
@@ -99,7 +111,40 @@ def follow_envelope(audio: np.ndarray, sample_rate: int, target_gain: np.ndarray
         # the tail rings out at the level the release left it, never boosted
         correction[n:] = min(correction[n - 1], 0.0)
     correction = moving_average(correction, smooth_frames)
-    return audio * along_time(frame_gain(correction, len(audio), sample_rate, frame_rate), audio)
+    if not attacks_seconds or attack_follow >= 1.0:
+        return audio * along_time(frame_gain(correction, len(audio), sample_rate, frame_rate), audio)
+    gain_db = 20 * np.log10(frame_gain(correction, len(audio), sample_rate, frame_rate))
+    gain_db = spare_attacks(gain_db, mono**2, sample_rate, attacks_seconds, attack_follow)
+    return audio * along_time(10 ** (gain_db / 20), audio)
+
+
+def spare_attacks(gain_db: np.ndarray, power: np.ndarray, sample_rate: int, attacks_seconds: tuple[float, ...],
+                  keep: float) -> np.ndarray:
+    """A per-sample gain curve (dB) with only ``keep`` of its movement left across each attack.
+
+    Over each attack's window (ATTACK_PREROLL_SECONDS before it to
+    ATTACK_WINDOW_SECONDS after) the curve is drawn towards its mean there,
+    weighted by the signal's ``power``; it eases in over the pre-roll and back
+    onto the free curve over ATTACK_RELEASE_SECONDS, so it never steps.
+    """
+    out = gain_db.copy()
+    pre = int(ATTACK_PREROLL_SECONDS * sample_rate)
+    window = int(ATTACK_WINDOW_SECONDS * sample_rate)
+    release = int(ATTACK_RELEASE_SECONDS * sample_rate)
+    for attack in sorted(attacks_seconds):
+        at = int(round(attack * sample_rate))
+        lo, hi = max(at - pre, 0), min(at + window, len(out))
+        if hi - lo < 2:
+            continue
+        weights = power[lo:hi] + 1e-30
+        mean_db = float(np.sum(out[lo:hi] * weights) / np.sum(weights))
+        held = mean_db + keep * (out[lo:hi] - mean_db)
+        start = max(lo - pre, 0)  # ease in: the step at the window's start spread over the pre-roll before it
+        out[start:lo] += (held[0] - out[lo]) * np.linspace(0.0, 1.0, lo - start, endpoint=False)
+        end = min(hi + release, len(out))  # ease out onto the free curve
+        out[hi:end] += (held[-1] - out[hi - 1]) * np.linspace(1.0, 0.0, end - hi, endpoint=False)
+        out[lo:hi] = held
+    return out
 
 
 def fade(audio: np.ndarray, sample_rate: int, fade_in_ms: float, fade_out_ms: float) -> np.ndarray:
@@ -175,12 +220,14 @@ def normalise(audio: np.ndarray, sample_rate: int, config: LevelConfig) -> tuple
     raise UsageError(f"unknown level mode {config.mode!r}")
 
 
-def finish(dry: np.ndarray, sample_rate: int, plan: Finish) -> tuple[np.ndarray, dict[str, object]]:
-    """The whole chain: FX, envelope follow, tail trim, fades, levelling."""
+def finish(dry: np.ndarray, sample_rate: int, plan: Finish,
+           attacks_seconds: tuple[float, ...] = ()) -> tuple[np.ndarray, dict[str, object]]:
+    """The whole chain: FX, envelope follow (sparing the render's ``attacks_seconds``), tail trim, fades, levelling."""
     wet = apply_fx(dry, sample_rate, plan.chains)
     if not np.all(np.isfinite(wet)):
         wet = np.nan_to_num(wet, nan=0.0, posinf=0.0, neginf=0.0)
-    followed = follow_envelope(wet, sample_rate, plan.target_gain, plan.follow, smooth_frames=plan.follow_smoothing)
+    followed = follow_envelope(wet, sample_rate, plan.target_gain, plan.follow, smooth_frames=plan.follow_smoothing,
+                               attacks_seconds=attacks_seconds, attack_follow=plan.attack_follow)
     post = plan.post
     trimmed = trim_tail(followed, sample_rate, plan.keep_seconds, post.trim_tail_db)
     faded = fade(trimmed, sample_rate, post.fade_in_ms, post.fade_out_ms)

@@ -187,3 +187,43 @@ def test_auto_falls_back_to_synthesis_when_the_index_cannot_be_written(tmp_path:
     assert "unavailable" in json.loads(result.results[0].sidecar.read_text())["engine_choice"]
     with pytest.raises(LibraryError, match="cannot open the library index"):
         _gen(tmp_path, knocks, "door creak", variations=1, seed=1, engine="library")
+
+
+def test_recorded_attacks_land_whole_on_the_takes_rises(tmp_path: Path) -> None:
+    """A recording of two knocks in room tone, on a take of bursts: each placed knock starts within a frame of
+    its burst, with its whole rise after the time the engine reports (nothing of it cut, quiet before it)."""
+    from sfxcli.analysis import analyse, controls_from_curves, frame_loudness_db
+    from sfxcli.engines.library import LibraryEngine
+    from sfxcli.library.index import Entry
+    from sfxcli.library.lookup import Hit
+    from sfxcli.presets import load_recipe
+
+    sr = 48000
+    rng = np.random.default_rng(2)
+    knock = 1e-4 * rng.standard_normal(sr)
+    for t in (0.3047, 0.6023):  # between analysis frames, as real attacks are
+        start = int(t * sr)
+        knock[start : start + sr // 8] += 0.8 * rng.standard_normal(sr // 8) * np.exp(-np.arange(sr // 8) / (0.01 * sr))
+    sf.write(tmp_path / "knock.wav", knock, sr)
+    engine = LibraryEngine(tmp_path, [Hit(Entry("knock.wav", "knock", "", "", 1.0, sr, 1), 1.0, "test")])
+    onsets = [0.2, 0.8, 1.5, 2.1]
+    controls = controls_from_curves(analyse(bursts(onsets, seconds=2.6), 16000))
+    render = engine.render(controls, load_recipe("whoosh"), 1, sr, 2.9)
+    assert len(render.attacks_seconds) == len(onsets)
+    levels = frame_loudness_db(render.audio, sr, 1000)
+    for placed, onset in zip(render.attacks_seconds, onsets, strict=True):
+        assert abs(placed - onset) <= 0.012
+        at = int(round(placed * 1000))
+        assert levels[at : at + 3].max() > levels[at - 6 : at - 1].max() + 20
+
+
+def test_short_sounds_in_the_take_get_a_recording() -> None:
+    """A 20 ms click between two bursts is an event of its own: left out, it would be silence in the result
+    where the take sounds, which no envelope follow can raise."""
+    from sfxcli.analysis import analyse, controls_from_curves
+    from sfxcli.engines.library import events
+
+    take = bursts([0.2, 1.2], seconds=1.8)
+    take[int(0.7 * 16000) : int(0.72 * 16000)] += 0.5 * np.random.default_rng(0).standard_normal(320)
+    found = events(controls_from_curves(analyse(take, 16000)))
+    assert any(0.68 <= start <= 0.72 for start, _, _ in found), found

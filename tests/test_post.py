@@ -70,3 +70,32 @@ def test_fx_chain_changes_the_sound_and_keeps_length() -> None:
     out = apply_fx(x, SR, [chain])
     assert len(out) == len(x)
     assert np.sqrt(np.mean(out**2)) < 0.5 * np.sqrt(np.mean(x**2))
+
+
+def test_follow_spares_attacks_only_as_much_as_asked() -> None:
+    """Knocks that die away in 15 ms on a take that holds each note: the full follow fills their decay in; with
+    the gain held across attacks their first 20 ms keep their own shape, and the rest still follows."""
+    from sfxcli.analysis import frame_loudness_db
+
+    rng = np.random.default_rng(3)
+    knocks = np.zeros(2 * SR)
+    times = (0.2, 0.7, 1.3)
+    for t in times:
+        start = int(t * SR)
+        knocks[start : start + SR // 4] += rng.standard_normal(SR // 4) * np.exp(-np.arange(SR // 4) / (0.015 * SR))
+    target = np.full(200, 0.01)
+    for t in times:
+        target[int(t * 100) : int(t * 100) + 30] = 1.0  # the take: 300 ms notes
+    def shape(audio: np.ndarray, t: float) -> np.ndarray:
+        levels = frame_loudness_db(audio, SR, 1000)[int(t * 1000) : int(t * 1000) + 20]
+        return levels - levels.max()
+    full = follow_envelope(knocks, SR, target, 1.0, smooth_frames=1)
+    held = follow_envelope(knocks, SR, target, 1.0, smooth_frames=1, attacks_seconds=times, attack_follow=0.0)
+    half = follow_envelope(knocks, SR, target, 1.0, smooth_frames=1, attacks_seconds=times, attack_follow=0.5)
+    for t in times:
+        own = shape(knocks, t)
+        bent = [float(np.mean(np.abs(shape(x, t) - own))) for x in (full, half, held)]
+        assert bent[0] > 2.0 and bent[1] < 0.7 * bent[0] and bent[2] < 0.1, bent
+    # outside the attacks the held follow rides the gain as the full one does
+    later = slice(int(0.25 * SR), int(0.45 * SR))
+    assert np.allclose(held[later], full[later])

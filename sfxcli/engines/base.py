@@ -22,6 +22,7 @@ class Render:
     audio: np.ndarray  # float64, (samples,) mono or (samples, channels)
     sample_rate: int
     params: dict[str, Any] = field(default_factory=dict)
+    attacks_seconds: tuple[float, ...] = ()  # where recorded attacks sit in the audio (finishing spares them)
 
 
 class Engine(Protocol):

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 MATCH_BLEND = 0.3  # how much the imitation match adds to a recording's label score
 RERANK = 12  # label hits the imitation match re-orders
+# across a recording's attacks the follow's gain moves this much of what it would (bench/library.py prints
+# what other shares do to attacks and to following)
+LIBRARY_ATTACK_FOLLOW = 0.5
 
 
 @dataclass
@@ -58,6 +61,7 @@ class EngineChoice:
     follow: float | None = None  # envelope-follow strength; None: the recipe's
     fx: tuple[str, ...] = ()  # default FX chains; empty: the recipe's
     follow_smoothing: int = 3  # frames the follow correction is smoothed over
+    attack_follow: float = 1.0  # share of the follow's gain movement let through across the render's attacks
     library: Path | None = None  # the library folder the engine plays from, if any
     channels: int | None = None  # what this engine's results are by default; None: the recipe's
 
@@ -104,11 +108,12 @@ def _library_or_synthesis(request: GenerateRequest, query: Query | Unavailable) 
         best = hits[0]
     note = f"engine library: {len(library.entries)} recordings in {where}, best {best.why} (score {best.score:.2f})"
     # recordings carry their own space (only a rumble filter), and are held to the imitation's
-    # level frame by frame, unsmoothed, so their own attacks cannot add onsets
+    # level frame by frame, unsmoothed, so their own attacks cannot add onsets; across the first
+    # 20 ms of each attack the gain moves half as much, so the recording's attack keeps its shape
     # recordings keep their stereo: a result is stereo when the best recording is
     return EngineChoice(LibraryEngine(library.root, hits, request.library_layers, request.library_pitch),
-                        note, follow=1.0, fx=("clean",), follow_smoothing=1, library=library.root,
-                        channels=2 if best.entry.channels >= 2 else 1)
+                        note, follow=1.0, fx=("clean",), follow_smoothing=1, attack_follow=LIBRARY_ATTACK_FOLLOW,
+                        library=library.root, channels=2 if best.entry.channels >= 2 else 1)
 
 
 def _rerank(library: Library, hits: list[Hit], query: Query) -> list[Hit]:

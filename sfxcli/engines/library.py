@@ -38,11 +38,14 @@ from sfxcli.presets import Recipe
 from sfxcli.request import PITCH_MODES
 
 CROSSFADE_SECONDS = 0.03
-MIN_EVENT_SECONDS = 0.04
 MAX_STRETCH = 1.6  # slow a recording down at most this much before looping it
 PITCH_LIMIT_SEMITONES = 12.0
 DETUNE_SEMITONES = 1.5
 FLATTEN = 0.8  # how much of a recording's own level contour gives way to the imitation's
+ATTACK_SEARCH_SECONDS = 0.04  # how far past an analysed onset its attack may really begin
+ATTACK_WITHIN_DB = 10.0  # an attack begins at the first millisecond this close to the loudest one after it
+PREROLL_SECONDS = 0.002  # placed regions start this long before the attack (the 2 ms fade-in stays clear of it)
+TAKE_ATTACK_FRAMES = 6  # how many frames into an event the take's own rise is looked for
 
 
 @dataclass(frozen=True)
@@ -94,15 +97,67 @@ def load_source(path: str, sample_rate: int, channels: int = 1) -> Source:
         stereo = data[:, :2] if data.shape[1] >= 2 else np.repeat(data[:, :1], 2, axis=1)
         audio = resample(stereo, rate, sample_rate)
     audio = audio / (float(np.max(np.abs(audio))) or 1.0)
-    onsets = curves.onsets_seconds if len(curves.onsets_seconds) else np.array([start])
+    analysed = curves.onsets_seconds if len(curves.onsets_seconds) else np.array([start])
+    onsets = np.unique([attack_start(mono_sum(audio), sample_rate, float(t)) for t in analysed])
     return Source(audio, onsets, start, end, _body(audio, sample_rate, curves.loudness_db, curves.frame_rate))
 
 
-def events(controls: Controls, gate: float = 0.05) -> list[tuple[float, float, bool]]:
+def attack_start(mono: np.ndarray, sample_rate: int, near_seconds: float) -> float:
+    """Where the attack that analysis put near ``near_seconds`` (10 ms frames) really begins, in seconds.
+
+    The first millisecond within ATTACK_WITHIN_DB of the loudest one in the
+    next ATTACK_SEARCH_SECONDS, less PREROLL_SECONDS: a region cut there keeps
+    the whole attack, and the attack lands where the region is placed.
+    """
+    from sfxcli.analysis import frame_loudness_db
+
+    first = max(int((near_seconds - 0.01) * sample_rate), 0)
+    window = mono[first : first + int((ATTACK_SEARCH_SECONDS + 0.01) * sample_rate)]
+    if len(window) < sample_rate // 500:
+        return max(near_seconds - PREROLL_SECONDS, 0.0)
+    envelope = frame_loudness_db(window, sample_rate, 1000)
+    onset_ms = int(np.flatnonzero(envelope >= envelope.max() - ATTACK_WITHIN_DB)[0])
+    return max(first / sample_rate + onset_ms / 1000 - PREROLL_SECONDS, 0.0)
+
+
+def take_attack(controls: Controls, start_s: float) -> float:
+    """When the take's own rise arrives in an event that starts with an onset: the start of the first
+    frame within 6 dB of the loudest of its first TAKE_ATTACK_FRAMES (the event starts where the level
+    crosses the gate, often a frame or two before the take's attack)."""
+    first = int(round(start_s * controls.frame_rate))
+    gain = controls.gain[first : first + TAKE_ATTACK_FRAMES]
+    if len(gain) == 0:
+        return start_s
+    return (first + int(np.flatnonzero(gain >= 0.5 * gain.max())[0])) / controls.frame_rate
+
+
+@dataclass(frozen=True)
+class EventGate:
+    """Which stretches of the take become events, each played by a region of a recording.
+
+    Where the take sounds and no recording plays, the result is digital
+    silence that no envelope follow can raise: a stretch of the take left
+    out costs more than one played quietly.
+    """
+
+    level: float = 0.05  # the take sounds where its level (0..1 over its own range) is above this
+    floor_db: float | None = None  # and, if set, wherever its gain is above this (dB re its peak)
+    min_seconds: float = 0.01  # shorter stretches are dropped (one frame: none is)
+
+
+# chosen by leave-one-out over the shared imitations among a few gates (bench/library.py --tune)
+EVENT_GATE = EventGate(floor_db=-42.0, min_seconds=0.01)
+
+
+def events(controls: Controls, gate: EventGate | None = None) -> list[tuple[float, float, bool]]:
     """(start, end, starts_with_onset) of each stretch of sound in the imitation."""
+    gate = gate or EVENT_GATE
     fr = controls.frame_rate
-    active = controls.level > gate
+    active = controls.level > gate.level
+    if gate.floor_db is not None:
+        active |= controls.gain > 10 ** (gate.floor_db / 20)
     onset_frames = set(np.round(controls.onsets_seconds * fr).astype(int).tolist())
+    min_frames = max(1, int(round(gate.min_seconds * fr)))
     out: list[tuple[float, float, bool]] = []
     start = None
     for i in range(len(active) + 1):
@@ -110,11 +165,12 @@ def events(controls: Controls, gate: float = 0.05) -> list[tuple[float, float, b
         # a new event at an onset, unless the current one only just began (one attack, not two)
         split = on and start is not None and any(abs(i - f) <= 1 for f in onset_frames) and i - start > 10
         if start is not None and (not on or split):
-            out.append((start / fr, i / fr, any(abs(start - f) <= 3 for f in onset_frames)))
+            if i - start >= min_frames:
+                out.append((start / fr, i / fr, any(abs(start - f) <= 3 for f in onset_frames)))
             start = None
         if on and start is None:
             start = i
-    return [e for e in out if e[1] - e[0] >= MIN_EVENT_SECONDS]
+    return out
 
 
 def _crossfade_join(a: np.ndarray, b: np.ndarray, fade: int) -> np.ndarray:
@@ -149,28 +205,36 @@ def _stretch(segment: np.ndarray, sample_rate: int, **options: Any) -> np.ndarra
     return out[0] if segment.ndim == 1 else out.T
 
 
-def _region(source: Source, sample_rate: int, length: int, on_attack: bool, rng: np.random.Generator) -> np.ndarray:
+def _region(source: Source, sample_rate: int, length: int, on_attack: bool, rng: np.random.Generator,
+            lead: int = 0) -> tuple[np.ndarray, int]:
+    """``length`` samples of the recording, and where in them its attack is. With ``on_attack`` the region
+    opens with up to ``lead`` samples of what precedes one of the recording's attacks (as much as the
+    recording has: never silence of its own), so that the attack comes that far in."""
     if on_attack:  # start on one of the recording's own attacks, then carry on through its sounding parts
         attack = int(float(rng.choice(source.onsets_seconds)) * sample_rate)
-        head = source.audio[attack : attack + int(0.25 * sample_rate)]
+        first, end = max(attack - lead, 0), attack + int(0.25 * sample_rate)
+        head = source.audio[first:end]
         if len(head) >= length:
-            return head[:length]
-        after = _locate(source, attack + len(head), sample_rate)
+            return head[:length], attack - first
+        after = _locate(source, min(end, len(source.audio)), sample_rate)
         segment = _crossfade_join(head, source.body[after:], int(CROSSFADE_SECONDS * sample_rate))
+        at = attack - first
     else:
         audio = source.body
         start = int(rng.uniform(0, max(len(audio) - length, 0)))
         segment = audio[start : start + length]
+        at = 0
     if len(segment) >= length:
-        return segment[:length]
+        return segment[:length], at
     # too short: first slow it down a little, then loop its sustained part
     need = length / max(len(segment), 1)
     if 1.0 < need <= MAX_STRETCH * 1.05 and len(segment) > 2048:
         segment = _stretch(segment, sample_rate, stretch_factor=1.0 / need)
+        at = int(at * need)  # where the stretch moved the attack to
         if len(segment) >= length:
-            return segment[:length]
+            return segment[:length], at
     loop = source.body[int(0.4 * len(source.body)) :]
-    return extend(segment, loop, length, sample_rate)
+    return extend(segment, loop, length, sample_rate), at
 
 
 def _locate(source: Source, sample: int, sample_rate: int) -> int:
@@ -289,6 +353,7 @@ class LibraryEngine:
         tail = int(0.3 * sample_rate)
         # like a sampler's round robin: each variation plays a little higher or lower
         detune = float(rng.uniform(-DETUNE_SEMITONES, DETUNE_SEMITONES))
+        attacks: list[float] = []  # where the first layer's recording has its attacks (seconds)
         for layer, index in enumerate(order):
             hit = self.hits[int(index)]
             source = load_source(str(self.root / hit.entry.path), sample_rate, channels)
@@ -299,15 +364,23 @@ class LibraryEngine:
                 length = min(int((end_s - start_s) * sample_rate) + tail, n - start)
                 if length <= 0:
                     continue
+                # the recording's attack lands on the take's own rise, which often comes a frame or two after
+                # the event opens; the recording's lead-up to its attack fills the gap
+                lead = min(int((take_attack(controls, start_s) - start_s) * sample_rate), length) if on_attack else 0
                 rate, shift = pitch_rate(controls, start_s, length, sample_rate)
                 if self.pitch_mode == "varispeed":
                     rate = (np.ones(length) if rate is None else rate) * 2 ** (detune / 12)
-                    segment = varispeed(_region(source, sample_rate, int(np.ceil(rate.sum())) + 2, on_attack, rng), rate)
+                    region, at = _region(source, sample_rate, int(np.ceil(rate.sum())) + 2, on_attack, rng,
+                                         int(rate[:lead].sum()))
+                    segment = varispeed(region, rate)
+                    at = int(np.searchsorted(np.cumsum(rate), at))  # where the attack is read out
                 else:  # "shift": pitch moves, timing and formants stay (slower, smoother on voices and tones)
-                    segment = _region(source, sample_rate, length, on_attack, rng)
+                    segment, at = _region(source, sample_rate, length, on_attack, rng, lead)
                     semis = np.full(length, detune) if rate is None else 12 * np.log2(rate) + detune
                     segment = pitch_shift(segment, semis, sample_rate)
-                segment = flatten(segment, sample_rate, FLATTEN, 0.05 if on_attack else 0.0)
+                segment = flatten(segment, sample_rate, FLATTEN, at / sample_rate + 0.05 if on_attack else 0.0)
+                if on_attack and layer == 0:
+                    attacks.append(round((start + at) / sample_rate + PREROLL_SECONDS, 4))
                 shifts.append(round(shift, 2))
                 fade_in = int((0.002 if on_attack else 0.01) * sample_rate)  # 2 ms keeps an attack crisp without a click
                 segment = segment.copy()
@@ -323,4 +396,5 @@ class LibraryEngine:
         peak = float(np.max(np.abs(mix)))
         mix = mix / peak * 0.5 if peak > 0 else mix
         return Render(audio=mix, sample_rate=sample_rate,
-                      params={"library": str(self.root), "pitch_mode": self.pitch_mode, "recordings": used})
+                      params={"library": str(self.root), "pitch_mode": self.pitch_mode, "recordings": used},
+                      attacks_seconds=tuple(attacks))
