@@ -155,7 +155,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"^(plane landing wheels|gyroscope|landing gear|flaps|engine starter|engine cranking|engine primer|"
      r"wheels rolling)", "AEROMech"),
     (r"^(aircraft|plane|car) crash", "DESTRCrsh"), (r"^aircraft door", "AERODoor"),
-    (r"^(glove compartment|aircraft window)", "AEROInt"), (r"^parachute", "AEROMisc"), (r"^aircraft scrape", "METLFric"),
+    (r"^(glove compartment|aircraft window)", "AEROInt"), (r"^parachute", "CLOTHFlp"), (r"^aircraft scrape", "METLFric"),
     (r"^(rocket|auto rocket|missile|seeker missile|mace rocket|flare launch)", "AERORckt"),
     (r"^(ferry|ship) horn", "BOATHorn"), (r"^ship (sinking|cargo)", "BOATShip"),
     (r"^steam (engine|train|locomotive)", "TRNSteam"), (r"^diesel electric train", "TRNDiesl"),

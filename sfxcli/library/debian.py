@@ -141,10 +141,10 @@ _DESKTOP_CATIDS: tuple[tuple[str, str], ...] = (
 )
 PACKAGES: tuple[Package, ...] = (
     Package("wesnoth-1.16-data", "1:1.16.9-1", (f"{_GAME}/wesnoth/1.16/data/core/sounds/*",), ucs=("WEAPONS", "CREATURES", "VOICES", "MAGIC", "ANIMALS", "AMBIENCE", "FIGHT", "SWOOSHES", "FIRE", "BIRDS", "HORNS", "DESTRUCTION", "LIQUID & MUD", "GORE", "GUNS", "ROCKS"),
-            exclude=r"/(ambient/wardrums|fanfare|horn-signals/horn-[2-8])|gold\.|petrified|slowed|poison|heal\.|potion",
+            exclude=r"/(ambient/wardrums|fanfare)|gold\.|petrified|slowed|poison|heal\.|potion",
             licence="GPL-2.0-or-later", author="The Battle for Wesnoth project (David White and contributors)",
             catids=(("gunshot|musket|flintlock", "GUNAntq"),),
-            labels=(("^horn-1$", "war horn signal"), ("^miss-\\d$", "sword swing whoosh"), ("^ugg$", "ogre grunt"),
+            labels=(("^horn-\\d$", "war horn signal"), ("^miss-\\d$", "sword swing whoosh"), ("^ugg$", "ogre grunt"),
                     ("^thunderstick$", "musket shot"), ("^thunderstick-miss$", "musket shot miss"),
                     ("^dragonstick", "flintlock gun shot"), ("^wose-attack$", "tree creature attack groan"),
                     ("^wose-die$", "tree creature death groan"), ("^wose-hit$", "tree creature pain groan"),
