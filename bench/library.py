@@ -232,7 +232,7 @@ def tune_gate(takes: list[Path], project: Path) -> None:
 def attacks(takes: list[Path]) -> None:
     """Each placed attack of an impulsive recording, before and after the envelope follow, for a few shares of
     the follow's gain movement let through across attacks (the engine's first); and how closely each follows."""
-    shares = (LIBRARY_ATTACK_FOLLOW,) + tuple(s for s in (1.0, 0.25, 0.0) if s != LIBRARY_ATTACK_FOLLOW)
+    shares = (LIBRARY_ATTACK_FOLLOW,) + tuple(s for s in (1.0, 0.5, 0.25, 0.0) if s != LIBRARY_ATTACK_FOLLOW)
     before: list[tuple[float, float, np.ndarray]] = []
     after: dict[float, list[tuple[float, float, np.ndarray]]] = {share: [] for share in shares}
     scores: dict[float, list[tuple[float, float]]] = {share: [] for share in shares}

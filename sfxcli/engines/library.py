@@ -146,7 +146,7 @@ class EventGate:
 
 
 # chosen by leave-one-out over the shared imitations among a few gates (bench/library.py --tune)
-EVENT_GATE = EventGate(floor_db=-42.0, min_seconds=0.01)
+EVENT_GATE = EventGate(floor_db=-42.0, min_seconds=0.02)
 
 
 def events(controls: Controls, gate: EventGate | None = None) -> list[tuple[float, float, bool]]:
