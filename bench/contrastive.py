@@ -7,10 +7,18 @@
    fused queries (the label as a user would type it, from the reference's
    AudioSet name), for `sfx search`'s scoring (model plus query-by-example),
    and the random expectation.
-2. A synthesised library of N files (default 10,000): indexing (features of
+2. Options, chosen out of fold: each model given (the shipped one, and any
+   ``--candidates``), with following (rank.py's score of the take against
+   each reference) added to the match at each weight of MATCH_WEIGHTS, or
+   not at all. Printed: every option in sample; the option best on all the
+   imitations (in sample, optimistic); and the out-of-fold figure of picking
+   an option this way, by leave-one-out (training/selection.py): each
+   imitation is scored by the option chosen on the other ten. No model here
+   was trained on a real imitation.
+3. A synthesised library of N files (default 10,000): indexing (features of
    every file, cold, then unchanged) and the time of one search over it.
 
-    python bench/contrastive.py [--model PATH] [--files 10000]
+    python bench/contrastive.py [--model PATH] [--candidates A.safetensors ...] [--files 10000]
 """
 
 from __future__ import annotations
@@ -65,30 +73,123 @@ def metrics(ranks: list[int]) -> str:
             f"R@10 {np.mean(r <= 10):.2f}  (n={len(r)})")
 
 
-def retrieval(model_path: Path | None) -> None:
-    from sfxcli.match import load, match_scores, model_scores, sound_features
+MATCH_WEIGHTS = (0.25, 0.5, 1.0, 2.0, 4.0, float("inf"))  # following + w * match; inf: the match alone
+
+
+def following(items: list[tuple[Path, str | None, int]], candidates: list[Path]) -> np.ndarray:
+    """(items, candidates): how well each reference follows each imitation (rank.score's total)."""
+    from sfxcli.analysis import analyse
+    from sfxcli.rank import score
+
+    sounds = [read_sound(p) for p in candidates]
+    out = np.zeros((len(items), len(candidates)))
+    for i, (path, _, _) in enumerate(items):
+        take = read_imitation(path)
+        onsets = analyse(take.samples, take.sample_rate).onsets_seconds
+        for j, (samples, rate) in enumerate(sounds):
+            out[i, j] = score(take.samples, take.sample_rate, onsets, samples, rate).total
+    return out
+
+
+def model_cosines(model_path: Path | None, items: list[tuple[Path, str | None, int]],
+                  candidates: list[Path]) -> tuple[object, dict[str, np.ndarray]]:
+    """The model, and its cosines (items, candidates) for imitation-only, label-only and fused queries (NaN rows: no label)."""
+    from sfxcli.match import load, model_scores, sound_features
 
     model = load(model_path)
-    items, candidates, _ = queries()
     features = np.stack([sound_features(model, *read_sound(p)) for p in candidates])
-    print(f"{len(items)} real imitations ranked against {len(candidates)} reference sounds (model {model.path})")
-    random = np.mean([np.mean(1 / np.arange(1, len(candidates) + 1))])
-    print(f"  random                 MRR {random:.3f}")
-    labelled = [(p, label, t) for p, label, t in items if label]
-    for name, subset, use_label, use_audio, scorer in (
-        ("imitation only", items, False, True, model_scores),
-        ("label only", labelled, True, False, model_scores),
-        ("fused (label + take)", labelled, True, True, model_scores),
-        ("imitation, sfx search", items, False, True, match_scores),
-        ("fused, sfx search", labelled, True, True, match_scores),
-    ):
-        ranks = []
-        for path, label, target in subset:
+    out = {kind: np.full((len(items), len(candidates)), np.nan) for kind in ("imitation", "label", "fused")}
+    for i, (path, label, _) in enumerate(items):
+        take = read_imitation(path)
+        audio = (take.samples, take.sample_rate)
+        out["imitation"][i] = model_scores(model, None, audio, features)
+        if label:
+            out["label"][i] = model_scores(model, label, None, features)
+            out["fused"][i] = model_scores(model, label, audio, features)
+    return model, out
+
+
+def reciprocal_ranks(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Per row: 1 / rank of its target; NaN for rows of NaN (no such query)."""
+    from training.selection import reciprocal_rank
+
+    return np.array([np.nan if np.isnan(row).all() else reciprocal_rank(row, int(t)) for row, t in zip(scores, targets)])
+
+
+def figures(rr: dict[str, np.ndarray]) -> str:
+    """Imitation-only, label-only and fused MRR, and 'as used' (fused where there is a label, else the imitation)."""
+    used = np.where(np.isnan(rr["fused"]), rr["imitation"], rr["fused"])
+    return (f"imitation {np.nanmean(rr['imitation']):.3f}  label {np.nanmean(rr['label']):.3f}  "
+            f"fused {np.nanmean(rr['fused']):.3f}  as used {np.mean(used):.3f}")
+
+
+def retrieval(model_path: Path | None, candidates_paths: list[Path]) -> None:
+    from sfxcli.match import match_scores, sound_features
+    from training.selection import held_out, leave_one_out, objective
+
+    items, candidates, _ = queries()
+    targets = np.array([t for _, _, t in items])
+    labelled = np.array([label is not None for _, label, _ in items])
+    random = float(np.mean(1 / np.arange(1, len(candidates) + 1)))
+    print(f"{len(items)} real imitations ({labelled.sum()} with a label) ranked against {len(candidates)} reference sounds; "
+          f"random MRR {random:.3f}")
+    model, shipped = model_cosines(model_path, items, candidates)
+    print(f"model {model.path}:")  # type: ignore[attr-defined]
+    ranks = {kind: [int(round(1 / r)) for r in reciprocal_ranks(shipped[kind], targets) if not np.isnan(r)]
+             for kind in shipped}
+    for kind, name in (("imitation", "imitation only"), ("label", "label only"), ("fused", "fused (label + take)")):
+        print(f"  {name:22s} {metrics(ranks[kind])}")
+    features = np.stack([sound_features(model, *read_sound(p)) for p in candidates])  # type: ignore[arg-type]
+    for name, use_label in (("imitation, sfx search", False), ("fused, sfx search", True)):
+        found = []
+        for path, label, target in items:
+            if use_label and not label:
+                continue
             take = read_imitation(path)
-            scores = scorer(model, label if use_label else None, (take.samples, take.sample_rate) if use_audio else None,
-                            features)
-            ranks.append(int(1 + np.sum(scores > scores[target])))
-        print(f"  {name:22s} {metrics(ranks)}")
+            scores = match_scores(model, label if use_label else None, (take.samples, take.sample_rate), features)  # type: ignore[arg-type]
+            found.append(int(1 + np.sum(scores > scores[target])))
+        print(f"  {name:22s} {metrics(found)}")
+
+    # options: each model, with following fused in at each weight (rank.py's MATCH_WEIGHT) or not at all
+    follow = following(items, candidates)
+    names, tables = [], {kind: [] for kind in ("imitation", "label", "fused")}
+    for path in [model_path, *candidates_paths]:
+        cosines = shipped if path == model_path else model_cosines(path, items, candidates)[1]
+        for weight in MATCH_WEIGHTS:
+            names.append(f"{'shipped' if path is None else path.parent.name} w={weight:g}")
+            for kind in tables:
+                scores = cosines[kind] if kind == "label" or weight == float("inf") else follow + weight * cosines[kind]
+                tables[kind].append(reciprocal_ranks(scores, targets))
+    table = {kind: np.array(rows) for kind, rows in tables.items()}
+    follow_only = {kind: reciprocal_ranks(follow, targets) if kind != "label" else np.full(len(items), np.nan)
+                   for kind in table}
+    print(f"following alone (rank.score total)  imitation {np.mean(follow_only['imitation']):.3f}")
+    print(f"{len(names)} options (models x following weight), each in sample:")
+    for k, name in enumerate(names):
+        ranks_text = " ".join(str(int(round(1 / r))) for r in table["imitation"][k])
+        print(f"  {name:40s} " + figures({kind: table[kind][k] for kind in table}) + f"  ranks {ranks_text}")
+    goal = objective(table["imitation"], table["fused"])
+
+    def select(title: str, keep: np.ndarray) -> None:
+        """Leave-one-out choice among the options KEEP; prints the in-sample pick and the out-of-fold figures."""
+        kept = np.flatnonzero(keep)
+        means = goal[kept].mean(axis=1)
+        best = int(kept[int(np.flatnonzero(means >= means.max() - 1e-12)[0])])
+        chosen = kept[leave_one_out(goal[kept])]
+        oof = {kind: held_out(table[kind], chosen) for kind in table}
+        picks = ", ".join(f"{names[c]} x{int(np.sum(chosen == c))}" for c in sorted(set(chosen.tolist())))
+        print(f"{title} ({len(kept)} options)\n  in sample, chosen on all {len(items)}: {names[best]:28s} "
+              + figures({kind: table[kind][best] for kind in table})
+              + f"\n  out of fold (each imitation scored by the option chosen on the other {len(items) - 1}): "
+              + figures(oof) + f"\n  chosen: {picks}")
+
+    first = np.array([name.startswith(names[0].split()[0] + " ") for name in names])
+    alone = np.array([name.endswith("w=inf") for name in names])
+    select(f"following weight for {names[0].split()[0]}", first)
+    if len(candidates_paths):
+        select("model, by the match alone", alone)
+        select("model and following weight", np.ones(len(names), dtype=bool))
+        select("model and following weight, following kept (as sfx gen needs)", ~alone)
 
 
 def speed(files: int) -> None:
@@ -129,9 +230,11 @@ def speed(files: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="a model.safetensors (default: the shipped one)")
+    parser.add_argument("--candidates", type=Path, nargs="*", default=[],
+                        help="more model.safetensors files to choose from by leave-one-out on the real imitations")
     parser.add_argument("--files", type=int, default=10000)
     args = parser.parse_args()
-    retrieval(args.model)
+    retrieval(args.model, args.candidates)
     if args.files:
         speed(args.files)
 

@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 
 from sfxcli.errors import DataError, TrainingError
-from tests.conftest import SHARED, hum
+from tests.conftest import SHARED, bursts, hum
 
 SFX = SHARED / "sfx"
 
@@ -47,11 +47,65 @@ def quick_config(**train: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def prepared() -> Any:
+    """24 real sounds, each with one synthetic take (half of them spoken by espeak-ng) and its augmented copy."""
     from training.contrastive import prepare
     from training.data import Example
 
     examples = [Example(label, path) for label, path in real_sounds(24)]
-    return prepare(examples, quick_config())
+    return prepare(examples, quick_config(espeak_share=0.5))
+
+
+def test_spoken_imitation_follows_the_reference_onsets() -> None:
+    from sfxcli.analysis import analyse, onset_f1
+    from training.data import spoken_imitation
+
+    times = [0.3, 0.9, 1.6, 2.2]
+    reference = bursts(times, seconds=3.0)
+    found = analyse(reference, 16000).onsets_seconds
+    assert len(found) == len(times)  # the reference's onsets are the ones laid down
+    for seed in range(3):
+        take = spoken_imitation(reference, 16000, seed, "knock")
+        assert len(take.onsets_seconds) == len(found) and take.style == "imitation"
+        assert np.max(np.abs(take.onsets_seconds - found)) < 0.02, (take.onsets_seconds, found)
+        heard = analyse(take.audio, take.sample_rate).onsets_seconds  # and they are audible as onsets in the take
+        assert onset_f1(found, heard, tolerance_seconds=0.06) >= 0.75, (heard, found, take.text)
+    other = spoken_imitation(reference, 16000, 0, "knock")
+    assert np.array_equal(other.audio, spoken_imitation(reference, 16000, 0, "knock").audio)  # seeded
+
+
+def test_spoken_imitation_chooses_syllables_by_the_sound() -> None:
+    from sfxcli.analysis import analyse
+    from training.data import IMPULSIVE_SYLLABLES, NOISY_SYLLABLES, TONAL_SYLLABLES, sound_events, spoken_imitation
+
+    rng = np.random.default_rng(0)
+    hiss = np.concatenate([np.zeros(3200), 0.3 * rng.standard_normal(24000), np.zeros(3200)])
+    clicks = bursts([0.2, 0.7], seconds=1.2) * np.exp(-np.arange(19200) % 8000 / 400.0)
+    tone = np.concatenate([np.zeros(1600), hum(1.5, f0=150.0, f1=300.0), np.zeros(1600)])
+    for sound, character, table in ((hiss, "noisy", NOISY_SYLLABLES), (clicks, "impulsive", IMPULSIVE_SYLLABLES),
+                                    (tone, "tonal", TONAL_SYLLABLES)):
+        events = sound_events(analyse(sound, 16000))
+        assert {e.character for e in events} == {character}
+        words = spoken_imitation(sound, 16000, 1).text.split()
+        assert words and all(any(w in family for family in table.values()) for w in words), (character, words)
+    held = analyse(spoken_imitation(hiss, 16000, 3).audio, 16000).loudness_db  # a 1.5 s hiss is hissed as long
+    assert 1.2 < np.sum(held > held.max() - 20.0) / 100 < 2.0
+    notes = sound_events(analyse(tone, 16000))[0].pitch_hz  # a rising tone is sung as rising notes
+    assert len(notes) >= 4 and notes[-1] > 1.5 * notes[0]
+    take = next(t for t in (spoken_imitation(tone, 16000, seed) for seed in range(10)) if "whisper" not in t.voice.name)
+    sung = analyse(take.audio, 16000).pitch_hz
+    voiced = sung[sung > 0]
+    assert len(voiced) > 20 and np.median(voiced[-10:]) > 1.3 * np.median(voiced[:10]), take.voice
+
+
+def test_training_data_holds_the_espeak_share(prepared: Any) -> None:
+    from training.contrastive import espeak_count
+
+    assert [espeak_count(0.5, 4, seed) for seed in range(3)] == [2, 2, 2]
+    assert espeak_count(0.0, 4, 0) == 0 and espeak_count(1.0, 3, 0) == 3
+    assert np.mean([espeak_count(0.25, 1, seed) for seed in range(400)]) == pytest.approx(0.25, abs=0.06)
+    kinds = [k.split()[0] for sound in prepared.kinds for k in sound]
+    assert len(prepared.kinds) == len(prepared.takes) and all(len(k) == len(t) for k, t in zip(prepared.kinds, prepared.takes))
+    assert set(kinds) == {"espeak", "synthetic"} and 0.2 < kinds.count("espeak") / len(kinds) < 0.8
 
 
 def test_shapes_and_loss_on_a_tiny_batch() -> None:
@@ -305,7 +359,9 @@ def test_gen_ranks_with_the_match_model(tmp_path: Path, hum_file: Path, run_cli)
     assert all(s["ranking"] == "ranked by following and match" for s in sidecars)
     matches = [s["score"]["match"] for s in sidecars]
     assert all(-1.0 <= m <= 1.0 for m in matches)
-    values = [s["score"]["total"] + 0.5 * s["score"]["match"] for s in sidecars]
+    from sfxcli.rank import MATCH_WEIGHT
+
+    values = [s["score"]["total"] + MATCH_WEIGHT * s["score"]["match"] for s in sidecars]
     assert values == sorted(values, reverse=True)  # written best first
 
 
@@ -409,3 +465,18 @@ def test_unfrozen_top_of_a_wav2vec2_encoder_trains_and_serves(tmp_path: Path) ->
     features = np.stack([sound_features(matcher, hum(1.0, f0=f), 16000) for f in (150.0, 300.0, 600.0)])
     scores = match_scores(matcher, "door creak", (take, 16000), features)
     assert scores.shape == (3,) and np.all(np.isfinite(scores))
+
+
+def test_leave_one_out_never_chooses_with_the_held_out_item() -> None:
+    from training.selection import held_out, leave_one_out, objective, reciprocal_rank
+
+    assert reciprocal_rank(np.array([0.1, 0.9, 0.5, 0.9]), 2) == pytest.approx(1 / 3)  # ties count against the target
+    # option 1 wins only through item 0, by far: out of fold, item 0 is scored by option 0
+    table = np.array([[0.2, 0.5, 0.5, 0.5],
+                      [1.0, 0.4, 0.4, 0.4]])
+    assert table.mean(axis=1).argmax() == 1
+    chosen = leave_one_out(table)
+    assert chosen.tolist() == [0, 1, 1, 1]
+    assert held_out(table, chosen).tolist() == [0.2, 0.4, 0.4, 0.4]
+    fused = np.array([[np.nan, 1.0, np.nan, np.nan]] * 2)
+    assert objective(table, fused)[0].tolist() == [0.2, 0.75, 0.5, 0.5]  # an item's label + take query counts half

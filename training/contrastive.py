@@ -32,7 +32,7 @@ import numpy as np
 from sfxcli.errors import DataError, TrainingError
 from sfxcli.library.store import load_cache, save_cache
 from sfxcli.match.features import FEATURE_VERSION
-from training.data import AugmentConfig, Example, augment, synthetic_imitation
+from training.data import SPOKEN_VERSION, AugmentConfig, Example, augment, spoken_imitation, synthetic_imitation
 from sfxcli.match.network import ModelConfig
 
 CONFIG_VERSION = 1
@@ -51,6 +51,7 @@ class TrainConfig:
     checkpoint_every: int = 100
     holdout: float = 0.1  # share of sounds kept out of training for evaluation
     synthetic_per_sound: int = 4  # synthetic takes made from each sound
+    espeak_share: float = 0.0  # of those, the share spoken by espeak-ng (training.data.spoken_imitation), the rest voiced by the synthesiser
     augmented_per_take: int = 1  # augmented copies of each take (real or synthetic)
     drop_label: float = 0.3  # chance a training query loses its label
     drop_imitation: float = 0.2  # chance it loses its imitation
@@ -99,6 +100,8 @@ def load_run_config(preset: str, overrides: dict[str, Any] | None = None) -> Run
                                      "unfreeze_top": encoders.get("unfreeze_top", 0)}, f"{where}: [model]")
     if not (train.steps >= 1 and train.batch_size >= 2 and train.learning_rate > 0 and 0 <= train.holdout < 1):
         raise TrainingError(f"{where}: [train] needs steps >= 1, batch_size >= 2, learning_rate > 0, 0 <= holdout < 1")
+    if not 0 <= train.espeak_share <= 1:
+        raise TrainingError(f"{where}: [train] espeak_share is {train.espeak_share}; give a share from 0 to 1")
     return RunConfig(train, model, augment_config)
 
 
@@ -115,6 +118,7 @@ class Prepared:
     takes: list[list[np.ndarray]]  # per sound: real, synthetic and augmented takes
     real_takes: list[int]  # per sound: how many of its takes (first) are real human imitations
     skipped: list[str]
+    kinds: list[list[str]] = field(default_factory=list)  # per sound, per take: "real", "synthetic" or "espeak" (+ " augmented")
 
 
 def _file_key(path: Path, extra: str) -> str:
@@ -126,7 +130,17 @@ def _file_key(path: Path, extra: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def _encode_example(job: tuple[str, list[str], RunConfig, str]) -> tuple[str, Any, list[Any], str | None]:
+def espeak_count(share: float, takes: int, seed: int) -> int:
+    """How many of a sound's TAKES synthetic takes espeak-ng speaks: SHARE of them, the fraction drawn from SEED."""
+    exact = share * takes
+    whole = int(exact)
+    return min(takes, whole + int(np.random.default_rng(seed).random() < exact - whole))
+
+
+Encoded = tuple[str, Any, list[Any], list[str], str | None]  # sound path, vector, takes' frames, their kinds, problem
+
+
+def _encode_example(job: tuple[str, list[str], RunConfig, str]) -> Encoded:
     """One sound: its vector and all its takes' frames (cached). Runs in a worker process."""
     from sfxcli.audio import read_imitation, read_sound
     from sfxcli.errors import AudioInputError
@@ -136,38 +150,48 @@ def _encode_example(job: tuple[str, list[str], RunConfig, str]) -> tuple[str, An
     settings = json.dumps([FEATURE_VERSION, config.imitation_encoder, config.model.unfreeze_top, config.sound_encoder,
                            imitation_paths,
                            config.train.synthetic_per_sound, config.train.augmented_per_take, asdict(config.augment),
-                           config.train.seed], sort_keys=True)
+                           config.train.seed] + ([config.train.espeak_share, SPOKEN_VERSION] if config.train.espeak_share else []),
+                          sort_keys=True)
     try:
         key = _file_key(Path(sound_path), settings)
     except OSError as error:
-        return sound_path, None, [], f"{sound_path}: {error.strerror}"
+        return sound_path, None, [], [], f"{sound_path}: {error.strerror}"
     cached = Path(cache) / f"{key}.npz"
     data = load_cache(cached)
-    if data is not None and "n_takes" in data and "sound" in data:
+    if data is not None and "n_takes" in data and "sound" in data and "kinds" in data:
         takes = [data[f"take{i}"] for i in range(int(data["n_takes"])) if f"take{i}" in data]
-        if len(takes) == int(data["n_takes"]):
-            return sound_path, data["sound"], takes, None
+        if len(takes) == int(data["n_takes"]) == len(data["kinds"]):
+            return sound_path, data["sound"], takes, [str(k) for k in data["kinds"]], None
     try:
         samples, rate = read_sound(sound_path)
         reals = [read_imitation(p, max_seconds=600.0) for p in imitation_paths]
     except AudioInputError as error:
-        return sound_path, None, [], error.message
+        return sound_path, None, [], [], error.message
     sounds = sound_encoder(config.sound_encoder)
     imitations = imitation_encoder(config.imitation_encoder, config.model.unfreeze_top)
     vector = sounds.encode(samples, rate)
     raw = [(r.samples, r.sample_rate) for r in reals]
+    kinds = ["real"] * len(raw)
     seed = int(key[:8], 16) ^ config.train.seed
+    spoken = espeak_count(config.train.espeak_share, config.train.synthetic_per_sound, seed)
     for i in range(config.train.synthetic_per_sound):
-        raw.append((synthetic_imitation(samples, rate, seed + i), 16000))
+        if i < spoken:
+            raw.append((spoken_imitation(samples, rate, seed + i).audio, 16000))
+            kinds.append("espeak")
+        else:
+            raw.append((synthetic_imitation(samples, rate, seed + i), 16000))
+            kinds.append("synthetic")
     takes_audio = list(raw)
     for i, (audio, rate) in enumerate(raw):
         for j in range(config.train.augmented_per_take):
             result = augment(audio, rate, seed + 1000 * (i + 1) + j, config.augment)
             if result.rejected is None:
                 takes_audio.append((result.audio, rate))
+                kinds.append(f"{kinds[i]} augmented")
     takes = [imitations.encode(audio, rate) for audio, rate in takes_audio]
-    save_cache(cached, {"sound": vector, "n_takes": np.array(len(takes)), **{f"take{i}": t for i, t in enumerate(takes)}})
-    return sound_path, vector, takes, None
+    save_cache(cached, {"sound": vector, "n_takes": np.array(len(takes)), "kinds": np.array(kinds),
+                        **{f"take{i}": t for i, t in enumerate(takes)}})
+    return sound_path, vector, takes, kinds, None
 
 
 def prepare(examples: list[Example], config: RunConfig, report: Report | None = None) -> Prepared:
@@ -184,7 +208,7 @@ def prepare(examples: list[Example], config: RunConfig, report: Report | None = 
         grouped[example.sound] = (label, takes)
     cache = str(cache_dir() / "contrastive")
     jobs = [(str(path), takes, config, cache) for path, (_, takes) in grouped.items()]
-    results: list[tuple[str, Any, list[Any], str | None]] = []
+    results: list[Encoded] = []
     if config.train.workers > 1 and len(jobs) > 8:
         import multiprocessing
 
@@ -196,8 +220,8 @@ def prepare(examples: list[Example], config: RunConfig, report: Report | None = 
         for job in jobs:
             results.append(_encode_example(job))
             report(f"encoded {len(results)}/{len(jobs)} sounds", len(results) / len(jobs))
-    labels, paths, vectors, takes, reals, skipped = [], [], [], [], [], []
-    for (path, (label, real)), (_, vector, sound_takes, problem) in zip(grouped.items(), results, strict=True):
+    labels, paths, vectors, takes, reals, skipped, kinds = [], [], [], [], [], [], []
+    for (path, (label, real)), (_, vector, sound_takes, take_kinds, problem) in zip(grouped.items(), results, strict=True):
         if problem is not None or vector is None:
             skipped.append(f"{path.name}: {problem}")
             continue
@@ -206,11 +230,12 @@ def prepare(examples: list[Example], config: RunConfig, report: Report | None = 
         vectors.append(vector)
         takes.append(sound_takes)
         reals.append(len(real))
+        kinds.append(take_kinds)
     if len(labels) < 2:
         raise DataError(f"only {len(labels)} usable sound(s) after skipping {len(skipped)}; training needs at least 2",
                         "; ".join(skipped[:3]) or None)
     text = text_encoder(config.text_encoder).encode(labels)
-    return Prepared(labels, paths, text, np.stack(vectors), takes, reals, skipped)
+    return Prepared(labels, paths, text, np.stack(vectors), takes, reals, skipped, kinds)
 
 
 # -- evaluation -------------------------------------------------------------------------------------

@@ -23,11 +23,16 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sfxcli.audio import AUDIO_SUFFIXES
 from sfxcli.errors import DataError
+
+if TYPE_CHECKING:
+    from sfxcli.analysis import Curves
+    from training.voices import Take
 
 
 @dataclass(frozen=True)
@@ -215,3 +220,173 @@ def augment(audio: np.ndarray, sample_rate: int, seed: int, config: AugmentConfi
         if not np.isfinite(r) or r < config.min_level_r:
             return Augmented(np.asarray(audio, dtype=np.float64), names, f"level contour lost (r {r:.2f})")
     return Augmented(x, names)
+
+
+# -- spoken imitations of a reference ---------------------------------------------------------------
+
+# espeak-ng phoneme strings ([[...]] input) by what an event sounds like and how bright it is
+NOISY_SYLLABLES = {"bright": ("s:", "ts:", "ks:"), "mid": ("S:", "tS:", "S"), "dark": ("f:", "x:", "h:")}
+IMPULSIVE_SYLLABLES = {"bright": ("t", "ti", "k", "tsk"), "mid": ("t@", "k@", "tV", "kA:"), "dark": ("p@", "pu", "bu", "dV")}
+TONAL_SYLLABLES = {"bright": ("i:", "E", "ni:"), "mid": ("A:", "lA:", "@"), "dark": ("u:", "O:", "bu:")}
+BRIGHT_HZ = 3500.0  # a sound's centroid above this is bright, below DARK_HZ dark
+DARK_HZ = 1200.0
+NOTE_SECONDS = 0.3  # a tonal event is sung as legato notes this long, each at the sound's pitch there
+MAX_EVENTS = 24
+SPOKEN_VERSION = 3  # bump when spoken_imitation changes: training caches keyed on it are rebuilt
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of a sound: where it starts and how long it sounds, and what it is like."""
+
+    start_seconds: float
+    duration_seconds: float
+    level_db: float  # the event's peak below the sound's
+    character: str  # "noisy", "impulsive" or "tonal"
+    shade: str  # "bright", "mid" or "dark"
+    pitch_hz: np.ndarray  # per NOTE_SECONDS of a tonal event, 0 where unvoiced
+
+
+def sound_events(curves: Curves) -> list[Event]:
+    """A sound's events from its analysis: one per onset (or one from the first audible frame), each classified.
+
+    An event lasts until the next onset or until its level falls 30 dB below
+    its peak; it is *impulsive* when it sounds for under 0.15 s, *tonal*
+    when most of it is pitched, else *noisy*; its shade comes from its
+    spectral centroid.
+    """
+    rate, loud = curves.frame_rate, curves.loudness_db
+    peak = float(loud.max())
+    audible = np.flatnonzero(loud > peak - 40.0)
+    starts = [int(round(t * rate)) for t in curves.onsets_seconds]
+    if not starts or (audible.size and audible[0] < starts[0] - rate // 10):
+        starts.insert(0, int(audible[0]) if audible.size else 0)
+    starts = sorted(set(min(s, len(loud) - 1) for s in starts))[:MAX_EVENTS]
+    events = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(loud)
+        span = loud[start:end]
+        top = int(np.argmax(span))
+        quiet = np.flatnonzero(span[top:] < span[top] - 30.0)
+        stop = start + top + (int(quiet[0]) if quiet.size else len(span) - top)
+        frames = slice(start, max(stop, start + 1))
+        duration = (stop - start) / rate
+        voiced = float(np.mean(curves.pitch_hz[frames] > 0))
+        character = "impulsive" if duration < 0.15 else "tonal" if voiced > 0.5 else "noisy"
+        centroid = float(np.median(curves.centroid_hz[frames]))
+        shade = "bright" if centroid > BRIGHT_HZ else "dark" if centroid < DARK_HZ else "mid"
+        step = max(1, int(NOTE_SECONDS * rate))
+        pitch = curves.pitch_hz[frames]
+        notes = np.array([np.median(p[p > 0]) if np.any(p > 0) else 0.0
+                          for p in (pitch[j:j + step] for j in range(0, len(pitch), step))])
+        events.append(Event(start / rate, max(duration, 0.03), float(span[top]) - peak, character, shade, notes))
+    return events
+
+
+def _fit(piece: np.ndarray, sample_rate: int, seconds: float, grain_seconds: float = 0.06) -> np.ndarray:
+    """PIECE brought to SECONDS: cut short with a fade, or held on by looping grains of its middle (as a held hiss or vowel is)."""
+    target = int(seconds * sample_rate)
+    grain = min(int(grain_seconds * sample_rate), len(piece) // 2) // 2 * 2
+    if target <= 0 or grain < sample_rate // 200 or abs(target - len(piece)) < sample_rate // 50:
+        return piece
+    if target < len(piece):
+        return _fade_out(piece[:target], sample_rate)
+    hop = grain // 2
+    window = np.hanning(grain).astype(np.float32)
+    head, tail = len(piece) // 4, len(piece) - len(piece) // 4
+    middle = piece[head:tail]
+    extra = target - len(piece)
+    held = np.zeros(extra + grain, np.float32)
+    rng = np.random.default_rng(len(piece))  # grains drawn from the piece's own middle, reproducibly
+    for start in range(0, extra, hop):
+        at = int(rng.integers(0, max(1, len(middle) - grain)))
+        held[start:start + grain] += middle[at:at + grain] * window
+    return np.concatenate([piece[:tail], held[hop:extra + hop], piece[tail:]]).astype(np.float32)
+
+
+def _fade_out(piece: np.ndarray, sample_rate: int, seconds: float = 0.03) -> np.ndarray:
+    n = min(len(piece), int(seconds * sample_rate))
+    out = piece.astype(np.float32).copy()
+    out[len(out) - n:] *= np.linspace(1.0, 0.0, n, dtype=np.float32)
+    return out
+
+
+def _espeak_pitch(pitch_hz: float, median_hz: float, base: int) -> int:
+    """espeak-ng's -p (0..99, about 6 steps a semitone) for a note: the voice's base moved with the sound's pitch."""
+    if pitch_hz <= 0 or median_hz <= 0:
+        return base
+    return int(np.clip(base + 6.0 * 12.0 * np.log2(pitch_hz / median_hz), 2, 98))
+
+
+def spoken_imitation(sound: np.ndarray, sample_rate: int, seed: int, label: str = "",
+                     rate: int = 16000) -> Take:
+    """A person imitating SOUND by voice, made with espeak-ng: one syllable per event, at the event's time.
+
+    Noisy events become a held "s", "sh" or "f" (by brightness), impulsive
+    ones "t", "k" or "p" with a short vowel, tonal ones held vowels sung as
+    legato notes whose espeak pitch (-p) follows the sound's pitch. Held
+    syllables are cut or held on to their event's length, and each is set at
+    its event's level;
+    the whole is then shaped by the sound's loudness contour and put in a
+    room with breaths and room noise (``training.voices``). The take's
+    ``onsets_seconds`` are where its syllables start.
+    """
+    from sfxcli.analysis import analyse, controls_from_curves
+    from sfxcli.post import follow_envelope
+    from training.voices import Take, Voice, _fade, _finish, draw_room, draw_voice, speak
+
+    rng = np.random.default_rng(seed)
+    voice = draw_voice(rng)
+    curves = analyse(sound, sample_rate)
+    events = sound_events(curves)
+    voiced = np.concatenate([e.pitch_hz[e.pitch_hz > 0] for e in events] + [np.zeros(0)])
+    median_hz = float(np.median(voiced)) if voiced.size else 0.0
+    duration = len(sound) / sample_rate
+    dry = np.zeros(int((duration + 0.6) * rate), dtype=np.float32)
+    onsets, words = [], []
+    for event in events:
+        if event.character == "tonal":
+            pieces = []
+            for hz in event.pitch_hz:
+                syllable = str(rng.choice(TONAL_SYLLABLES[event.shade]))
+                note = Voice(voice.name, voice.rate_wpm, _espeak_pitch(float(hz), median_hz, voice.pitch))
+                piece = speak(f"[[{syllable}]]", note, rate)
+                if len(piece):
+                    pieces.append(_fit(piece, rate, min(NOTE_SECONDS, event.duration_seconds)))
+                    words.append(syllable)
+            piece = _legato(pieces, rate)
+        else:
+            table = NOISY_SYLLABLES if event.character == "noisy" else IMPULSIVE_SYLLABLES
+            syllable = str(rng.choice(table[event.shade]))
+            words.append(syllable)
+            piece = speak(f"[[{syllable}]]", voice, rate)
+            if event.character == "noisy" and len(piece):  # a long hiss is held on, breath after breath
+                piece = _fit(piece, rate, event.duration_seconds)
+        if not len(piece):
+            continue
+        start = max(0.0, event.start_seconds + float(rng.uniform(-0.015, 0.015)))
+        i = int(start * rate)
+        piece = _fade(piece[: max(0, len(dry) - i)], rate) * np.float32(10 ** (0.7 * max(event.level_db, -40.0) / 20))
+        dry[i:i + len(piece)] += piece
+        onsets.append(start)
+    if not onsets:
+        raise DataError("espeak-ng made no sound for the imitation", "check the espeak-ng voice")
+    controls = controls_from_curves(curves)
+    shaped = follow_envelope(dry.astype(np.float64), rate, controls.gain, float(rng.uniform(0.4, 0.8))).astype(np.float32)
+    room = draw_room(rng)
+    return Take(_finish(shaped, onsets, rate, room, rng), rate, np.asarray(onsets), label, " ".join(words), voice, room,
+                "imitation")
+
+
+def _legato(pieces: list[np.ndarray], rate: int, overlap_seconds: float = 0.02) -> np.ndarray:
+    """PIECES joined with short cross-fades, no gap."""
+    if not pieces:
+        return np.zeros(0, np.float32)
+    out = pieces[0].astype(np.float32)
+    n = int(overlap_seconds * rate)
+    for piece in pieces[1:]:
+        k = min(n, len(out), len(piece))
+        ramp = np.linspace(0.0, 1.0, k, dtype=np.float32)
+        joined = out[len(out) - k:] * (1 - ramp) + piece[:k] * ramp
+        out = np.concatenate([out[:len(out) - k], joined, piece[k:].astype(np.float32)])
+    return out

@@ -44,8 +44,10 @@ def contrastive(
     with _progress(console) as bar:
         task = bar.add_task("encoding", total=1.0)
         prepared = prepare(examples, config, lambda message, fraction: bar.update(task, description=message, completed=fraction))
+    spoken = sum(k.startswith("espeak") for kinds in prepared.kinds for k in kinds)
     console.print(f"{len(prepared.labels)} sounds, {sum(len(t) for t in prepared.takes)} takes "
-                  f"({sum(prepared.real_takes)} real imitations)" + (f"; skipped {len(prepared.skipped)}" if prepared.skipped else ""))
+                  f"({sum(prepared.real_takes)} real imitations, {spoken} spoken by espeak-ng)"
+                  + (f"; skipped {len(prepared.skipped)}" if prepared.skipped else ""))
     for line in prepared.skipped[:10]:
         console.print(f"  [yellow]skipped[/] {line}")
     with _progress(console) as bar:

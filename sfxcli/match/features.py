@@ -112,6 +112,24 @@ def contour_frames(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return imitation_frames(samples, sample_rate, spectrum=False)
 
 
+AUDIBLE_DB = 40.0  # the audible span of a take: frames within this of its loudest
+AUDIBLE_MARGIN_FRAMES = 3
+
+
+def audible_contour_frames(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``contour_frames`` of the take's audible span only: silence before and after it is cut.
+
+    Takes are often recorded, or padded, with seconds of silence around a
+    short sound; this way an imitation is described by what it voices, not
+    by how long the recorder ran.
+    """
+    frames = frame_features(samples, sample_rate, spectrum=False)
+    loud = np.flatnonzero(frames[:, 0] > 1.0 - AUDIBLE_DB / 60.0)
+    if loud.size:
+        frames = frames[max(0, loud[0] - AUDIBLE_MARGIN_FRAMES): loud[-1] + 1 + AUDIBLE_MARGIN_FRAMES]
+    return _fit_length(frames, MAX_FRAMES) if len(frames) > MAX_FRAMES else frames
+
+
 def sound_vector(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """(SOUND_DIM,) float32 summary of a sound."""
     x = resample(np.asarray(samples, dtype=np.float64), sample_rate, RATE)
