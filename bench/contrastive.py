@@ -186,6 +186,7 @@ def retrieval(model_path: Path | None, candidates_paths: list[Path]) -> None:
     first = np.array([name.startswith(names[0].split()[0] + " ") for name in names])
     alone = np.array([name.endswith("w=inf") for name in names])
     select(f"following weight for {names[0].split()[0]}", first)
+    select(f"following weight for {names[0].split()[0]}, following kept (sfx gen's MATCH_WEIGHT)", first & ~alone)
     if len(candidates_paths):
         select("model, by the match alone", alone)
         select("model and following weight", np.ones(len(names), dtype=bool))

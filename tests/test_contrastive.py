@@ -369,15 +369,17 @@ def test_shipped_model_is_consistent() -> None:
     """The shipped weights load in torch (for further training) and in numpy (at run time) and agree."""
     import torch
 
-    from sfxcli.match.features import contour_frames, sound_vector
-    from sfxcli.match import SHIPPED, load, text_vector
+    from sfxcli.match.features import CONTOUR_DIM, sound_vector
+    from sfxcli.match import SHIPPED, imitation_frames, load, text_vector
     from sfxcli.match.network import load_network, pad_frames
 
     model, description = load_network(SHIPPED)
     twin = load(SHIPPED)
-    assert description["encoders"] == {"text": "minilm-words", "imitation": "contours", "sound": "features"}
-    take = hum(1.5, 16000, f0=150.0, f1=300.0)
-    frames, text = contour_frames(take, 16000), text_vector(twin, "door creak")
+    assert description["encoders"]["text"] == "minilm-words" and description["encoders"]["sound"] == "features"
+    assert description["encoders"]["imitation"] in ("contours", "contours-audible")  # no weights to download
+    take = np.concatenate([np.zeros(8000), hum(1.5, 16000, f0=150.0, f1=300.0), np.zeros(8000)])
+    frames, text = imitation_frames(twin, take, 16000), text_vector(twin, "door creak")
+    assert frames.shape[1] == CONTOUR_DIM == description["model"]["imitation_dim"]
     assert text is not None
     padded, mask = pad_frames([frames])
     with torch.no_grad():
@@ -480,3 +482,15 @@ def test_leave_one_out_never_chooses_with_the_held_out_item() -> None:
     assert held_out(table, chosen).tolist() == [0.2, 0.4, 0.4, 0.4]
     fused = np.array([[np.nan, 1.0, np.nan, np.nan]] * 2)
     assert objective(table, fused)[0].tolist() == [0.2, 0.75, 0.5, 0.5]  # an item's label + take query counts half
+
+
+def test_audible_contours_cut_the_silence_around_a_take() -> None:
+    from sfxcli.match.encoders import imitation_encoder
+    from sfxcli.match.features import FRAME_RATE, contour_frames
+
+    voiced = hum(1.0, 16000)
+    padded = np.concatenate([np.zeros(32000), voiced, np.zeros(64000)])  # 2 s before, 4 s after
+    audible = imitation_encoder("contours-audible").encode(padded, 16000)
+    assert len(contour_frames(padded, 16000)) == 7 * FRAME_RATE
+    assert FRAME_RATE * 0.9 <= len(audible) <= FRAME_RATE * 1.4
+    assert np.allclose(audible[3:-3].mean(axis=0), contour_frames(voiced, 16000)[1:-1].mean(axis=0), atol=0.1)
