@@ -58,12 +58,12 @@ def test_every_row_has_a_real_ucs_catid_and_a_label_a_person_would_type(rows: li
     assert all(r["label"] == r["label"].strip().lower() for r in rows)
 
 
-def test_three_in_four_ucs_categories_have_at_least_three_recordings(rows: list[dict[str, str]]) -> None:
+def test_four_in_five_ucs_categories_have_at_least_three_recordings(rows: list[dict[str, str]]) -> None:
     category_of = {c.catid: c.category for c in ucs_categories()}
     counts = Counter(category_of[r["catid"]] for r in rows if r["catid"])
     names = {c.category for c in ucs_categories()}
     covered = {n for n in names if counts[n] >= 3}
-    assert len(covered) >= 0.75 * len(names), sorted(names - covered)
+    assert len(covered) >= 0.80 * len(names), sorted(names - covered)
 
 
 def test_the_folder_keeps_to_its_size_budget() -> None:
@@ -134,7 +134,9 @@ def test_hand_checked_catids_are_real_ucs_catids() -> None:
                                          ("bow arrow whoosh", "SWSH"), ("wolf pain grunt", "ANMLWdog"),
                                          ("man pain grunt", "VOXEfrt"), ("splash cymbal hard", "MUSCPerc"),
                                          ("footstep water splash", "FEETHmn"), ("water pump", "MACHPump"),
-                                         ("windmill creak", "MACHAntq"), ("stone chisel cutting", "ROCKImpt")])
+                                         ("windmill creak", "MACHAntq"), ("stone chisel cutting", "ROCKImpt"),
+                                         ("paper tearing", "PAPRRip"), ("playing card pick up", "PAPRHndl"),
+                                         ("snowball throw splat", "SNOWImpt"), ("tornado roar", "NATDTorn")])
 def test_the_hand_checked_table_files_labels_where_a_sound_designer_would(label: str, catid: str) -> None:
     from sfxcli.library.catids import catid_for
 
@@ -152,11 +154,18 @@ def test_the_hand_checked_table_files_labels_where_a_sound_designer_would(label:
     ("granatier", "sounds/clear.wav", ""),  # says too little: not taken
     ("wesnoth-1.16-data", "sounds/human-female-die-2.ogg", "woman death cry"),
     ("wesnoth-1.16-data", "sounds/mace-miss.ogg", "mace whoosh"),
+    ("kpat", "usr/share/kpat/sounds/card-down.ogg", "playing card put down"),
 ])
 def test_package_tables_label_cryptic_names_or_leave_them_out(package: str, path: str, label: str) -> None:
     from sfxcli.library.debian import PACKAGES, label_for
 
     assert label_for(path, next(p for p in PACKAGES if p.name == package)) == label
+
+
+def test_tux_paint_magic_sounds_carry_their_own_credits_not_the_blanket_licence(rows: list[dict[str, str]]) -> None:
+    magic = [r for r in rows if "tuxpaint-plugins-default" in r["source"]]
+    assert magic and all(r["license"] in ("CC BY 3.0", "public domain") for r in magic)
+    assert all("Koenig" in r["author"] for r in magic if r["license"] == "CC BY 3.0")
 
 
 def test_collection_labels_are_fixed_by_path_and_cleaned() -> None:

@@ -124,7 +124,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"^haunted hum", "DSGNErie"), (r"^impact hit$", "DSGNImpt"),
     # weather, nature, fire
     (r"^lightning gun", "ELECZap"), (r"^(lightning|thunder)", "THUN"), (r"rain windshield", "RAINGlas"),
-    (r"\brain$", "RAIN"), (r"^earthquake", "NATDQuak"), (r"^cave in rocks", "ROCKCrsh"),
+    (r"\brain$", "RAIN"), (r"^earthquake", "NATDQuak"), (r"^tornado", "NATDTorn"), (r"^cave in rocks", "ROCKCrsh"),
     (r"^howling wind trees", "WINDVege"), (r"^howling wind", "WINDTonl"), (r"^wind\b(?! ?mill)", "WIND"),
     (r"^lava (bubbling|burn)|^lava$", "GEOLava"), (r"^geyser", "GEOGeyser"),
     (r"^torch fire", "FIRETrch"), (r"^(fuse|short fuse|dynamite fuse|gunpowder fuse)\b.*(burning|fuse)$|^dynamite fuse",
@@ -147,7 +147,8 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"^(body (land|flop)|heavy thud)", "FGHTBf"),
     # movement on surfaces
     (r"^grass slide", "VEGEGras"), (r"^leaves", "VEGELeaf"), (r"^(ice slide|ice skid)", "ICEFric"),
-    (r"^snow slide", "SNOWMvmt"), (r"^rock slide", "ROCKFric"), (r"^caveman climb", "MOVEHmn"),
+    (r"^snow slide", "SNOWMvmt"), (r"^snowball", "SNOWImpt"), (r"^snow falling", "SNOWMisc"),
+    (r"^rock slide", "ROCKFric"), (r"^caveman climb", "MOVEHmn"),
     # aircraft, rockets, boats, trains, vehicles
     (r"^helicopter", "AEROHeli"), (r"^(vtol|transport aircraft|bomber plane|fighter jet)", "AEROMil"),
     (r"\bjet\b|^turbojet|^turbine engine", "AEROJet"),
@@ -202,6 +203,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"^tree creak", "WOODFric"), (r"^wooden bridge", "WOODMvmt"),
     (r"^(stone (hit|chisel)|pickaxe stone|rock hammer)", "ROCKImpt"), (r"^stone grinding", "ROCKFric"),
     (r"^brick break", "ROCKBrk"), (r"^(gravel (dig|shovel)|digging|terrain digging)", "DIRTHndl"),
+    (r"^paper (tear|rip)", "PAPRRip"), (r"^playing card", "PAPRHndl"),
     (r"^chest open", "OBJCont"), (r"^building (collapse|demolition)", "DESTRClpse"), (r"^(big )?crash$", "DESTRCrsh"),
     (r"^tree (falling|hit|crash|shake)", "VEGETree"), (r"^(plant snap|vines)", "VEGEMisc"),
     (r"^(construction splat|splat$)", "TOONSplt"),

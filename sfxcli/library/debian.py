@@ -7,6 +7,9 @@ The licence and author of every file come from the package's
 ``usr/share/doc/PKG/copyright``: for machine-readable (DEP-5) files, the last
 ``Files:`` stanza that matches the file decides, as the format says; for the
 few packages whose copyright file is prose, the table states what it says.
+Where a copyright file gives one blanket licence but the credits the same
+source package ships name a file's own origin and licence (Tux Paint's
+``AUTHORS.txt``), the table takes those credits for that file instead.
 A file whose licence is not one of :data:`ALLOWED` is never taken.
 
 Fetching (needs the network; the built library is committed, so tests and CI
@@ -89,8 +92,9 @@ class Package:
     version: str
     include: tuple[str, ...]  # fnmatch patterns on paths inside the package; archive members as ARCHIVE/member
     exclude: str = ""  # regex searched in the path: files that are not taken
-    licence: str = ""  # for a prose copyright file: the licence it states for these files (a name in ALLOWED)
-    author: str = ""  # ... and their copyright holder
+    licence: str = ""  # for a prose copyright file, or where the package's own credits name these files' origin:
+    #                    the licence stated for them (a name in ALLOWED)
+    author: str = ""  # ... and their author or copyright holder
     labels: tuple[tuple[str, str], ...] = ()  # (regex searched in the file's stem, or in its path when it has a "/",
     #                                           label; "" leaves the file out) for cryptic names
     words: tuple[tuple[str, str], ...] = ()  # (word, replacement) applied to labels made from file names
@@ -432,6 +436,20 @@ PACKAGES: tuple[Package, ...] = (
                     ("^stamp$", "rubber stamp"), ("^giggle$", "child giggle laugh"), ("^scroll$", "interface scroll click"),
                     ("^click$", "interface click"), ("^bubble$", "bubble pop"), ("^typewriterbell$", "typewriter bell")),
             catids=(("^line draw", "UIMisc"), ("^bleep$", "UIBeep"))),
+    # Tux Paint's magic-tool sounds: the copyright file gives GPL-2+ (Bill Kendrick) for every file, but the credits
+    # of the same source (usr/share/doc/tuxpaint-data/AUTHORS.txt.gz) name each one's recording and licence; only
+    # recordings of what the label says, under an allowed licence, are taken (the others are synthesised, GFDL or
+    # CC BY-SA, unnamed, or a sound other than their tool's: "fold" is a ping pong game)
+    Package("tuxpaint-plugins-default", "1:0.9.28-sdl2-1",
+            tuple(f"usr/share/tuxpaint/sounds/magic/{name}.ogg" for name in ("calligraphy", "snowball", "snowflake")),
+            licence="CC BY 3.0", author="Mike Koenig (soundbible.com), cropped for Tux Paint",
+            labels=(("^calligraphy$", "paper tearing"),  # "Tearing Paper"
+                    ("^snowball$", "snowball throw splat"),  # "Snow Ball Throw And Splat"
+                    ("^snowflake$", "snow falling"))),  # "Snowing"
+    Package("tuxpaint-plugins-default", "1:0.9.28-sdl2-1", ("usr/share/tuxpaint/sounds/magic/tornado_release.ogg",),
+            licence="public domain",
+            author="Calvin Productions for the U.S. Weather Bureau (film \"Tornado\", Prelinger Archives), edited for Tux Paint",
+            labels=(("^tornado_release$", "tornado roar"),)),
     Package("sound-theme-freedesktop", "0.8-2", ("usr/share/sounds/freedesktop/stereo/*",), ucs=("USER INTERFACE", "BEEPS", "ALARMS", "COMMUNICATIONS", "COMPUTERS", "BELLS"),
             exclude=r"audio-channel|audio-test", labels=_DESKTOP_LABELS, catids=_DESKTOP_CATIDS),
     Package("yaru-theme-sound", "22.10.3-1", ("usr/share/sounds/Yaru/stereo/*",), ucs=("USER INTERFACE", "BEEPS", "ALARMS", "COMMUNICATIONS", "COMPUTERS", "BELLS"),
@@ -520,6 +538,8 @@ PACKAGES: tuple[Package, ...] = (
             labels=(("^break$", "crate break"), ("^corpse_explode$", "body explosion splat"),
                     ("^explode$", "bomb explosion"), (".", "")),
             catids=(("crate break", "WOODBrk"), ("body explosion", "GORESplt"))),
+    Package("kpat", "4:22.12.3-1", ("usr/share/kpat/sounds/*",),
+            labels=(("^card-pickup$", "playing card pick up"), ("^card-down$", "playing card put down"))),
     Package("kapman", "4:22.12.3-1", ("usr/share/sounds/kapman/*",), exclude=r"levelup|gameover|life",
             labels=(("^bonus$", "arcade bonus pickup"), ("^energizer$", "arcade power up"), ("^ghost$", "arcade ghost eaten"),
                     ("^pill$", "arcade pellet eat")),
