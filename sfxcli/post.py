@@ -16,7 +16,7 @@ import numpy as np
 from sfxcli.analysis import FRAME_RATE, frame_loudness_db
 from sfxcli.dsp import along_time, frame_gain, mono_sum, moving_average
 from sfxcli.errors import UsageError
-from sfxcli.presets import FxChain, make_plugin
+from sfxcli.presets import Effect, FxChain, make_plugin
 
 SHORT_CLIP_SECONDS = 0.4  # BS.1770 gating block: shorter clips have no integrated loudness
 
@@ -60,8 +60,22 @@ class Finish:
 
 
 def apply_fx(audio: np.ndarray, sample_rate: int, chains: list[FxChain]) -> np.ndarray:
-    """Run the chains' effects in order (pedalboard); as many channels out as in."""
-    effects = [effect for chain in chains for effect in chain.effects]
+    """Run the chains' effects in order (pedalboard); as many channels out as in. A chain with an
+    ``input_rms_dbfs`` (a matched one, whose compressor threshold assumes that level) gets the sound at
+    that level and gives it back at the level it came in."""
+    for i, chain in enumerate(chains):
+        if chain.input_rms_dbfs is not None:
+            before = _run_effects(audio, sample_rate, [e for c in chains[:i] for e in c.effects])
+            rms = float(np.sqrt(np.mean(mono_sum(before) ** 2)))
+            if rms <= 0:
+                return before
+            gain = 10 ** (chain.input_rms_dbfs / 20) / rms
+            matched = _run_effects(before * gain, sample_rate, list(chain.effects)) / gain
+            return apply_fx(matched, sample_rate, chains[i + 1:])
+    return _run_effects(audio, sample_rate, [effect for chain in chains for effect in chain.effects])
+
+
+def _run_effects(audio: np.ndarray, sample_rate: int, effects: list[Effect]) -> np.ndarray:
     if not effects:
         return audio
     from pedalboard import Pedalboard

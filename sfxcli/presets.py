@@ -188,6 +188,7 @@ class FxChain:
     name: str
     description: str
     effects: tuple[Effect, ...]
+    input_rms_dbfs: float | None = None  # bring the sound to this RMS before the effects, and back after
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,27 @@ def presets_root() -> Path:
     if bundled.is_dir():
         return bundled
     return Path(__file__).resolve().parent.parent / "presets"
+
+
+def user_presets_root() -> Path:
+    """Your own presets (the ``user_presets`` setting, else the platform's data folder): ``fx/NAME.toml``
+    written by ``sfx fx match``. A name found here wins over a built-in one."""
+    from sfxcli.settings import get
+
+    configured = get("user_presets")
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("sfx", appauthor=False)) / "presets"
+
+
+def _fx_path(name: str, root: Path) -> Path:
+    """Where chain ``name`` is read from: the user's folder first, then ``root``."""
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise PresetError(f"FX chain names are plain names, not paths: {name!r}")
+    own = user_presets_root() / "fx" / f"{name}.toml"
+    return own if own.is_file() else root / "fx" / f"{name}.toml"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -359,7 +381,9 @@ def recipe_names(root: Path | None = None) -> list[str]:
 
 
 def fx_names(root: Path | None = None) -> list[str]:
-    return _names("fx", root)
+    """Built-in chains and the user's own."""
+    own = sorted(p.stem for p in (user_presets_root() / "fx").glob("*.toml"))
+    return sorted(set(_names("fx", root)) | set(own))
 
 
 @lru_cache(maxsize=None)
@@ -367,15 +391,18 @@ def all_recipes(root: Path | None = None) -> tuple[Recipe, ...]:
     return tuple(load_recipe(name, root) for name in recipe_names(root))
 
 
+FX_KEYS = ("description", "effects", "include", "input_rms_dbfs", "name")
+
+
 def _fx_effects(name: str, root: Path, seen: tuple[str, ...]) -> tuple[list[Effect], str, Path]:
-    path = root / "fx" / f"{name}.toml"
+    path = _fx_path(name, root)
     if not path.is_file():
-        raise PresetError(f"no FX chain named {name!r} (looked for {path})")
+        raise PresetError(f"no FX chain named {name!r} (looked for {path} and in {user_presets_root() / 'fx'})")
     data = _read_toml(path)
     where = str(path)
-    unknown = sorted(set(data) - {"name", "description", "include", "effects"})
+    unknown = sorted(set(data) - set(FX_KEYS))
     if unknown:
-        raise PresetError(f"{where}: unknown key {unknown[0]!r} (known: description, effects, include, name)")
+        raise PresetError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(FX_KEYS)})")
     effects: list[Effect] = []
     for included in _coerce(data.get("include", []), tuple[str, ...], f"{where}: include"):
         if included in seen or included == name:
@@ -394,10 +421,14 @@ def _fx_effects(name: str, root: Path, seen: tuple[str, ...]) -> tuple[list[Effe
     return effects, str(data.get("description", "")), path
 
 
-@lru_cache(maxsize=None)
 def load_fx(name: str, root: Path | None = None) -> FxChain:
-    effects, description, _ = _fx_effects(name, root or presets_root(), ())
-    return FxChain(name=name, description=description, effects=tuple(effects))
+    """A chain by name (the user's own first). Read each time: ``sfx fx match`` may have just written it."""
+    effects, description, path = _fx_effects(name, root or presets_root(), ())
+    level = _read_toml(path).get("input_rms_dbfs")
+    if level is not None and (isinstance(level, bool) or not isinstance(level, (int, float)) or not -60 <= level <= 0):
+        raise PresetError(f"{path}: input_rms_dbfs: expected a level from -60 to 0 dBFS, got {level!r}")
+    return FxChain(name=name, description=description, effects=tuple(effects),
+                   input_rms_dbfs=None if level is None else float(level))
 
 
 # pedalboard plugins a chain may use; anything else is refused on load.

