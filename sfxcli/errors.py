@@ -151,3 +151,34 @@ class DataError(TrainingError):
     """A dataset, manifest or row that cannot be used for training."""
 
     exit_code = 81
+
+
+class FxMatchError(SfxError):
+    """``sfx fx match`` cannot match: each cause has its own exit code."""
+
+    exit_code = 90
+
+
+class UnknownFxElementError(FxMatchError):
+    exit_code = 91
+    default_hint = "run `sfx fx elements` to see the chain elements"
+
+
+class ReferenceUnreadableError(FxMatchError):
+    exit_code = 92
+    default_hint = "pass a wav, flac, ogg, mp3 or aiff file"
+
+
+class ReferenceTooShortError(FxMatchError):
+    exit_code = 93
+    default_hint = "use a reference of at least 0.5 s, with its tail"
+
+
+class ReferenceSilentError(FxMatchError):
+    exit_code = 94
+    default_hint = "the reference is silent; pick the part of the file that holds the sound"
+
+
+class NoEstimatorError(FxMatchError):
+    exit_code = 95
+    default_hint = "train one with `sfx train fx --chain CHAIN`, or use --search with --dry"

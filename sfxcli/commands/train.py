@@ -185,3 +185,66 @@ def finetune_command(
     console.print(f"{result.steps} steps; demos in {run / 'demos'}, loss curve in {run / 'loss.png'}")
     console.print(f"use it: sfx gen TAKE LABEL --engine sao --model {run}")
     typer.echo(str(run))
+
+
+@app.command("fx")
+def fx_command(
+    data: Optional[Path] = typer.Option(None, "--data", help="A manifest CSV (label, sound; paths relative to it); "
+                                        "default: the shared sound effects next to the project, if present."),
+    chain: Optional[str] = typer.Option(None, "--chain", help="Chain elements in order (see `sfx fx elements`)."),
+    run: Path = typer.Option(Path("runs/fx"), "--run", help="Run folder; afterwards `sfx fx match REF --model RUN`."),
+    preset: str = typer.Option("default", "--preset", help="Training preset: presets/training/fx-NAME.toml."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Estimator training steps."),
+    vae_steps: Optional[int] = typer.Option(None, "--vae-steps", help="beta-VAE pretraining steps."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Pairs per step."),
+    learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="Learning rate."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for pairs, batches and SPSA."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --run from its last checkpoint."),
+    stop_at: Optional[int] = typer.Option(None, "--stop-at", help="Pause after this many steps of both stages "
+                                          "(state saved; continue with --resume)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON report on stdout."),
+) -> None:
+    """Train the FX estimator on your sounds: pairs through random settings of the chain, beta-VAE then SPSA."""
+    from rich.console import Console
+
+    from sfxcli.errors import UsageError
+    from sfxcli.fxmatch.chain import parse_chain
+    from training.data import read_manifest
+    from training.fx import FxTrainConfig, default_manifest, train_fx
+
+    config: FxTrainConfig = _preset("fx", preset, FxTrainConfig, {  # type: ignore[assignment]
+        "chain": chain, "steps": steps, "vae_steps": vae_steps, "batch_size": batch_size,
+        "learning_rate": learning_rate, "seed": seed})
+    parse_chain(config.chain)
+    if config.steps < 1 or config.vae_steps < 0 or config.batch_size < 1 or config.learning_rate <= 0:
+        raise UsageError("steps and batch size must be at least 1, vae steps at least 0, the learning rate positive")
+    manifest = data if data is not None else default_manifest()
+    examples = read_manifest(manifest)
+    console = Console(stderr=True, highlight=False)
+    with _progress(console) as bar:
+        task = bar.add_task("loading", total=1.0)
+
+        def report(message: str, fraction: float) -> None:
+            if "not finite" in message:
+                console.print(f"[yellow]{message}[/]")
+            bar.update(task, description=message, completed=fraction)
+
+        result = train_fx([e.sound for e in examples], config, run, resume=resume, report=report, stop_at=stop_at)
+    stats = result.pair_stats
+    summary = {"run": str(run.resolve()), "model": str(result.model_path.resolve()), "steps": result.steps,
+               "final_loss": round(result.final_loss, 5), "rollbacks": result.rollbacks,
+               "seconds": round(result.seconds, 1), "evaluation": {k: round(v, 4) for k, v in result.evaluation.items()},
+               "pairs": stats.pairs, "rejected": {"silent_clip": stats.silent_clip,
+                                                  "silent_effected": stats.silent_effected,
+                                                  "not_the_same_sound": stats.destroyed}}
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    console.print(stats.line())
+    if result.evaluation:
+        e = result.evaluation
+        console.print(f"held-out pairs: parameter error {e['param_mae']:.3f}, STFT distance {e['stft']:.3f} "
+                      f"(reference alone: {e['blind_param_mae']:.3f}, {e['blind_stft']:.3f}); loss curve in "
+                      f"{run / 'loss.png'}")
+    console.print(f"use it: sfx fx match REF --chain {config.chain} --model {run}")
+    typer.echo(str(result.model_path))
