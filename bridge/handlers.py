@@ -68,6 +68,11 @@ def generate(state: BridgeState, request: Request, reply_to: tuple[str, int]) ->
     if "project" in options:  # a DAW's own project folder: only inside the server's project roots
         options["project"] = str(checked_folder(rid, options["project"], "project folder", state.roots,
                                                 "--project-root"))
+    if "fx_like" in options:  # a reference file, read like the imitation: a regular file of audio, size-capped
+        reference = checked_file(rid, options["fx_like"], "fx-like reference", MAX_IMITATION_BYTES)
+        if reference.suffix.lower() not in AUDIO_SUFFIXES:
+            raise RequestError(rid, f"fx-like reference must be wav, flac, ogg, mp3 or aiff: {reference.name[:200]}")
+        options["fx_like"] = str(reference)
     if "library" in options:
         options["library"] = str(checked_folder(rid, options["library"], "library folder", state.library_roots,
                                                 "--library-root"))

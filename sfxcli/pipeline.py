@@ -128,6 +128,10 @@ def generate(request: GenerateRequest, progress: Progress | None = None,
     query = encode_query(request.label, (reference, imitation.sample_rate))  # encoded once, used twice below
     choice = choose_engine(request, (reference, imitation.sample_rate), query, resident or Resident())
     chains = [load_fx(name) for name in (choice.fx or recipe.fx if request.fx is None else request.fx)]
+    if request.fx_like is not None:  # the reference's processing in place of the recipe's own
+        from sfxcli.fxmatch.match import chain_like
+
+        chains = (chains if request.fx is not None else []) + [chain_like(request.fx_like)]
     report(f"{reading.reason}; {choice.note}; writing {reading.catid} files", 0.05)
 
     base_seed = request.seed if request.seed is not None else secrets.randbits(31)

@@ -143,6 +143,9 @@ class GenerateRequest:
                                 flags=("--preset",), osc="preset", replay="always")
     fx: tuple[str, ...] | None = option(None, "Comma-separated FX chains instead of the recipe's own; 'none' for dry.",
                                         kind=str, flags=("--fx",), osc="fx", parse=fx_list, show=fx_text)
+    fx_like: Path | None = option(None, "Process the results like this reference sound: its EQ, dynamics and space, "
+                                  "matched by the FX estimator (instead of the recipe's FX; after --fx chains).",
+                                  kind=Path, flags=("--fx-like",), osc="fx_like", what="fx-like reference")
     engine: str = option("auto", "auto (library when it knows the label, else synthesis), library, embedded, "
                          "or sao (Stable Audio Open).", kind=str, flags=("--engine",), osc="engine",
                          setting="engine", choices=ENGINE_CHOICES, replay="always")

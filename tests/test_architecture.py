@@ -123,7 +123,7 @@ def test_osc_options_are_the_request_table() -> None:
     keys = osc_options()
     assert set(keys) == {row.osc for row in options() if row.osc}
     sample = {"variations": 3, "candidates": 6, "seed": 9, "subfolder": "takes", "preset": "creak", "fx": "grit",
-              "engine": "library", "steps": 4, "cfg": 2.5, "sketch": "none", "sketch_noise": 1.5,
+              "fx_like": "/refs/temp-track.wav", "engine": "library", "steps": 4, "cfg": 2.5, "sketch": "none", "sketch_noise": 1.5,
               "library": str(REPO / "sfxcli" / "data" / "library"), "library_layers": 2, "library_pitch": "shift",
               "format": "flac", "sample_rate": 44100, "peak": -3.0, "lufs": -20.0, "seconds": 2.5,
               "creator": "JD", "source": "Haunted House", "designer": "Jo Doe", "position": 12.5,
@@ -146,7 +146,7 @@ def test_reproduce_command_parses_back_to_the_same_request(tmp_path: Path) -> No
     request = build(tmp_path / "take.wav", "door creak", dict(
         variations=3, seed=5, preset="creak", fx=("grit", "room-small"), engine="library", library=library,
         library_layers=2, library_pitch="shift", format="flac", sample_rate=96000, lufs=-18.0, seconds=2.5,
-        subfolder="takes", creator="JD", source="Haunted House", designer="Jo Doe", position=3.5,
+        fx_like=tmp_path / "ref.wav", subfolder="takes", creator="JD", source="Haunted House", designer="Jo Doe", position=3.5,
         created="2026-12-03T09:12:00"))
     args = reproduce_args(request, "library", {"variations": 1, "library": library.resolve()})
     group, gen = _gen_command()
