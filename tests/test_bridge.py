@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import numpy as np
 import soundfile as sf
 from pythonosc.osc_packet import OscPacket
 
@@ -74,6 +76,7 @@ def _start(project: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
 def imitation(tmp_path: Path) -> Path:
     path = tmp_path / "hum.wav"
     sf.write(path, hum(1.0), 16000)
+    sf.write(tmp_path / "silent.wav", np.zeros(16000), 16000)  # a reference the fx_like cases refuse
     return path
 
 
@@ -130,6 +133,30 @@ def test_generate_options_reach_the_pipeline(server, imitation: Path) -> None:  
     assert path.parent.name == "whooshes" and path.parent.parent.name == "takes"
 
 
+def test_fx_like_processes_results_like_a_reference(server, imitation: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A DAW asks for results that sit in a reference's space: done, and the results carry its reverb tail."""
+    from pedalboard import Pedalboard, Reverb
+
+    _, client = server
+    dry = hum(1.0, sr=22050)
+    wet = Pedalboard([Reverb(room_size=0.95, wet_level=0.7, dry_level=0.3)])(
+        np.concatenate([dry, np.zeros(22050)])[None].astype(np.float32), 22050)[0]
+    sf.write(tmp_path / "hall.wav", wet, 22050)
+    client.send("/sfx/generate", "like", str(imitation), "door creak", "variations", 1, "seed", 3, "fx_like",
+                str(tmp_path / "hall.wav"), "engine", "embedded", "subfolder", "hall")
+    client.send("/sfx/generate", "plain", str(imitation), "door creak", "variations", 1, "seed", 3,
+                "engine", "embedded", "subfolder", "plain")
+    results = {}
+    for rid in ("like", "plain"):
+        address, args = client.answer(rid, ("/sfx/done", "/sfx/error"), timeout=60)
+        assert address == "/sfx/done", args
+        results[rid] = json.loads(Path(args[1]).with_suffix(".json").read_text())
+    assert results["like"]["fx"] == ["like hall.wav"] and "like hall.wav" not in results["plain"]["fx"]
+    effects = results["like"]["parameters"]["fx_chains"]["like hall.wav"]
+    reverb = next(dict(e["params"]) for e in effects if e["type"] == "Reverb")
+    assert reverb["room_size"] > 0.5 and reverb["wet_level"] > 0.2  # it heard the hall
+
+
 def test_ping_status_presets_project(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, client = server
     client.send("/sfx/ping", "p")
@@ -163,6 +190,12 @@ ERROR_CASES = [
     ("library", "/sfx/generate", lambda im: ["e14", str(im), "creak", "library", "relative/folder"], "absolute path"),
     ("loudness", "/sfx/generate", lambda im: ["e15", str(im), "creak", "lufs", 20.0], "lufs must be -70..0"),
     ("both-levels", "/sfx/generate", lambda im: ["e16", str(im), "creak", "lufs", -16.0, "peak", -1.0], "not both"),
+    ("fx-like-relative", "/sfx/generate", lambda im: ["e17", str(im), "creak", "fx_like", "refs/room.wav"],
+     "absolute path"),
+    ("fx-like-not-audio", "/sfx/generate", lambda im: ["e18", str(im), "creak", "fx_like", str(im.with_suffix(".txt"))],
+     "does not exist"),
+    ("fx-like-silent", "/sfx/generate", lambda im: ["e19", str(im), "creak", "fx_like", str(im.parent / "silent.wav")],
+     "is silent"),
     ("unknown-address", "/sfx/explode", lambda im: ["e11"], "unknown address"),
     ("cancel-unknown", "/sfx/cancel", lambda im: ["e12"], "no queued or running"),
     ("bad-project", "/sfx/project", lambda im: ["e13", "/no/such/folder"], "does not exist"),

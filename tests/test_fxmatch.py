@@ -200,3 +200,29 @@ def test_fx_match_search_writes_a_preset_that_gen_reads(run_cli, tmp_path: Path,
                              "--fx", "myroom", "--seed", "1")
     assert code == 0, err
     assert Path(out.strip()).is_file()
+
+
+def test_shipped_estimator_recovers_known_settings_it_can_hear() -> None:
+    """References made by known settings of real sounds the estimator never trained on: with the dry sound it
+    recovers the shelf gains, room size and wet share within stated tolerances (normalised units; a constant
+    guess errs by about 0.27 on each), and its settings sound far closer than random ones."""
+    from sfxcli.fxmatch.estimator import estimator_for
+    from training.data import read_manifest
+    from training.fx import FxTrainConfig, split_sounds
+    from training.fx_pairs import PairConfig, load_sounds, pair_batch
+
+    chain = parse_chain("eq,compressor,reverb")
+    estimator = estimator_for(chain)
+    everything, all_names, _ = load_sounds([e.sound for e in read_manifest(SFX / "manifest.csv")])
+    _, held = split_sounds(len(everything), FxTrainConfig().holdout, FxTrainConfig().seed)  # as training split them
+    sounds, names = [everything[i] for i in held], [all_names[i] for i in held]
+    pairs, _ = pair_batch(sounds, chain, PairConfig(), 16, seed=4242, step=0, names=names)
+    predicted = np.stack([estimator.estimate(p.effected, p.dry) for p in pairs])
+    truth = np.stack([p.setting for p in pairs])
+    error = dict(zip(chain.param_names, np.abs(predicted - truth).mean(axis=0)))
+    tolerance = {"eq.low_gain_db": 0.2, "eq.high_gain_db": 0.2, "reverb.room_size": 0.15, "reverb.wet": 0.2}
+    assert all(error[name] < limit for name, limit in tolerance.items()), error
+    rng = np.random.default_rng(0)
+    ours = np.mean([stft_distance(chain.render(p.dry, RATE, u), p.effected) for p, u in zip(pairs, predicted)])
+    chance = np.mean([stft_distance(chain.render(p.dry, RATE, random_setting(chain, rng)), p.effected) for p in pairs])
+    assert ours < 0.8 * chance

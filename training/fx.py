@@ -94,6 +94,7 @@ class FxRunResult:
     seconds: float
     model_path: Path
     pair_stats: PairStats = field(default_factory=PairStats)
+    waited_seconds: float = 0.0  # of ``seconds``, spent waiting for the pair pipeline
 
 
 def _networks(config: FxTrainConfig, dims: int) -> tuple[Any, Any]:
@@ -341,6 +342,8 @@ def train_fx(sound_paths: list[Path], config: FxTrainConfig, run: Path, resume: 
     (run / "config.json").write_text(json.dumps(config_json, indent=2) + "\n")
 
     sounds, names, skipped = load_sounds(sound_paths, report)
+    for line in skipped[:5]:
+        report(f"skipped {line}", 0.0)
     train_idx, held_idx = split_sounds(len(sounds), config.holdout, config.seed)
     if len(train_idx) < 1:
         raise DataError("no sounds left for training after the held-out split")
@@ -385,6 +388,7 @@ def train_fx(sound_paths: list[Path], config: FxTrainConfig, run: Path, resume: 
     stats_total = PairStats()
     loss_value, evaluation = float("nan"), {}
     spsa_rng_base = config.seed * 7919
+    waited = 0.0
     for stage in ("vae", "estimator"):
         if stage == "vae" and state["stage"] == "estimator":
             continue
@@ -399,7 +403,9 @@ def train_fx(sound_paths: list[Path], config: FxTrainConfig, run: Path, resume: 
         in_a_row, last_failure = 0, 0
         while state["step"] < end:
             step = state["step"]
+            asked = time.perf_counter()
             features, pairs, stats = next(batches)
+            waited += time.perf_counter() - asked
             stats_total.add(stats)
             lr = _learning_rate(config, step + 1, total, state["lr_scale"])
             for group in optimizer.param_groups:
@@ -427,7 +433,7 @@ def train_fx(sound_paths: list[Path], config: FxTrainConfig, run: Path, resume: 
                 audio = float(np.mean(distances))
                 backward = config.param_weight * param_loss + config.audio_weight * surrogate
                 loss = config.param_weight * param_loss + config.audio_weight * torch.tensor(audio)
-                row.update(param_loss=round(float(param_loss), 5), audio_distance=round(audio, 4))
+                row.update(param_loss=round(float(param_loss.detach()), 5), audio_distance=round(audio, 4))
             optimizer.zero_grad()
             finite = bool(torch.isfinite(loss)) and bool(torch.isfinite(backward))
             if finite:
@@ -484,4 +490,4 @@ def train_fx(sound_paths: list[Path], config: FxTrainConfig, run: Path, resume: 
     if finished:
         save_estimator(model, config, model_path, state["step"], evaluation)
     return FxRunResult(done_before(), loss_value, evaluation, state["rollbacks"], time.perf_counter() - started,
-                       model_path if finished else checkpoint, stats_total)
+                       model_path if finished else checkpoint, stats_total, waited)

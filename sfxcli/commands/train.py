@@ -233,14 +233,16 @@ def fx_command(
     stats = result.pair_stats
     summary = {"run": str(run.resolve()), "model": str(result.model_path.resolve()), "steps": result.steps,
                "final_loss": round(result.final_loss, 5), "rollbacks": result.rollbacks,
-               "seconds": round(result.seconds, 1), "evaluation": {k: round(v, 4) for k, v in result.evaluation.items()},
+               "seconds": round(result.seconds, 1), "waited_for_pairs_seconds": round(result.waited_seconds, 1),
+               "evaluation": {k: round(v, 4) for k, v in result.evaluation.items()},
                "pairs": stats.pairs, "rejected": {"silent_clip": stats.silent_clip,
                                                   "silent_effected": stats.silent_effected,
                                                   "not_the_same_sound": stats.destroyed}}
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    console.print(stats.line())
+    console.print(f"{stats.line()}; {result.steps} steps in {result.seconds:.0f} s, "
+                  f"{100 * result.waited_seconds / max(result.seconds, 1e-9):.0f}% of it waiting for pairs")
     if result.evaluation:
         e = result.evaluation
         console.print(f"held-out pairs: parameter error {e['param_mae']:.3f}, STFT distance {e['stft']:.3f} "
