@@ -43,6 +43,7 @@ from sfxcli.fxmatch.chain import Chain, parse_chain
 from sfxcli.fxmatch.distance import MEL_BANDS, stft_distance
 from sfxcli.fxmatch.estimator import (CONV_DILATIONS, CONV_KERNEL, MODEL_FORMAT, frame_parts, input_dim)
 from sfxcli.match.features import RATE
+from training.contrastive import RunResult
 from training.fx_pairs import Pair, PairConfig, PairStats, load_sounds, pair_batch
 
 CONFIG_VERSION = 1
@@ -86,13 +87,9 @@ class FxTrainConfig:
 
 
 @dataclass
-class FxRunResult:
-    steps: int
-    final_loss: float
-    evaluation: dict[str, float]
-    rollbacks: int
-    seconds: float
-    model_path: Path
+class FxRunResult(RunResult):
+    """A contrastive run's result, with what the pair pipeline made and how long training waited for it."""
+
     pair_stats: PairStats = field(default_factory=PairStats)
     waited_seconds: float = 0.0  # of ``seconds``, spent waiting for the pair pipeline
 
