@@ -56,6 +56,7 @@ def compare(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(BENCH_SEED)
     rows: dict[str, list[tuple[float, float, float, float]]] = {}
     cache = json.loads(args.cache.read_text()) if args.cache and args.cache.is_file() else {}
+    traces: list[np.ndarray] = []
 
     def add(name: str, pair, setting: np.ndarray, seconds: float) -> None:  # type: ignore[no-untyped-def]
         out = chain.render(pair.dry, RATE, setting)
@@ -67,14 +68,16 @@ def compare(args: argparse.Namespace) -> None:
             started = time.perf_counter()
             setting = estimator.estimate(pair.effected, dry)
             add(name, pair, setting, time.perf_counter() - started)
-        key = f"{chain.name}|{BENCH_SEED}|{args.pairs}|{i}|{args.budget}"
+        key = f"{chain.name}|{BENCH_SEED}|{args.pairs}|{i}|{args.budget}|traced"
         if key not in cache:  # the search does not depend on the estimator: kept between runs with --cache
             started = time.perf_counter()
             found = search(chain, pair.dry, pair.effected, SearchConfig(budget=args.budget, seed=i))
-            cache[key] = {"setting": found.setting.tolist(), "seconds": time.perf_counter() - started}
+            cache[key] = {"setting": found.setting.tolist(), "seconds": time.perf_counter() - started,
+                          "trace": list(found.trace)}
             if args.cache:
                 args.cache.write_text(json.dumps(cache))
         add(f"search (DE, {args.budget} renders)", pair, np.array(cache[key]["setting"]), cache[key]["seconds"])
+        traces.append(np.array(cache[key]["trace"]))
         if args.seeded:
             started = time.perf_counter()
             start = estimator.estimate(pair.effected, pair.dry)
@@ -91,6 +94,14 @@ def compare(args: argparse.Namespace) -> None:
     for name, (param, stft, mfcc, seconds) in means.items():
         print(f"{name:40s} {param:9.3f} {stft:7.3f} {mfcc:7.3f} {seconds:8.3f}")
     est, srch = means["estimator (dry + reference)"], means[f"search (DE, {args.budget} renders)"]
+    length = min(len(t) for t in traces)
+    curve = np.mean([t[:length] for t in traces], axis=0)  # the search's mean best distance after n renders
+    for share in (0.01, 0.03, 0.1, 0.3, 1.0):
+        n = max(1, int(share * length))
+        print(f"search after {n:5d} renders ({share:4.0%} of its time): STFT {curve[n - 1]:.3f}")
+    reached = np.flatnonzero(curve <= est[1])
+    print(f"the search first matches the estimator's STFT distance after "
+          f"{reached[0] + 1 if len(reached) else 'more than ' + str(length)} renders")
     print(f"estimator / search STFT distance: {est[1] / srch[1]:.2f} (goal <= 1.20); search time / estimator time: "
           f"{srch[3] / max(est[3], 1e-9):.0f}x (goal >= 100x); estimator / random STFT: "
           f"{est[1] / means['random setting'][1]:.2f}")

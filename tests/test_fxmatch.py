@@ -226,3 +226,21 @@ def test_shipped_estimator_recovers_known_settings_it_can_hear() -> None:
     ours = np.mean([stft_distance(chain.render(p.dry, RATE, u), p.effected) for p, u in zip(pairs, predicted)])
     chance = np.mean([stft_distance(chain.render(p.dry, RATE, random_setting(chain, rng)), p.effected) for p in pairs])
     assert ours < 0.8 * chance
+
+
+def test_gen_fx_like_applies_the_match_and_refuses_a_bad_reference(run_cli, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                   project: Path, hum_file: Path) -> None:
+    import json
+
+    files = _files(tmp_path)
+    code, out, err = run_cli("gen", str(hum_file), "door creak", "--project", str(project), "-n", "1", "--seed", "2",
+                             "--fx-like", str(files["ref"]), "--engine", "embedded")
+    assert code == 0, err
+    sidecar = json.loads(Path(out.strip()).with_suffix(".json").read_text())
+    assert sidecar["fx"] == ["like ref.wav"]  # in place of the recipe's own chains
+    assert [e["type"] for e in sidecar["parameters"]["fx_chains"]["like ref.wav"]][-2:] == ["Compressor", "Reverb"]
+    assert f"--fx-like {files['ref']}" in sidecar["reproduce"]
+    code, out, err = run_cli("gen", str(hum_file), "door creak", "--project", str(project), "--fx-like",
+                             str(files["silent"]))
+    assert code == 94 and out == "" and "fx-like reference is silent" in err
+    assert len(list((project / "sfx").glob("*.wav"))) == 1  # nothing more written

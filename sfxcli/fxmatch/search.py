@@ -32,6 +32,7 @@ class SearchResult:
     setting: np.ndarray
     distance: float
     renders: int
+    trace: tuple[float, ...] = ()  # the best distance so far after each render
 
 
 def search(chain: Chain, dry: np.ndarray, reference: np.ndarray, config: SearchConfig = SearchConfig(),
@@ -44,6 +45,7 @@ def search(chain: Chain, dry: np.ndarray, reference: np.ndarray, config: SearchC
     reference = np.pad(np.asarray(reference, dtype=np.float64), (0, n - len(reference)))
     renders = 0
     best = (np.inf, np.full(chain.dims, 0.5))
+    trace: list[float] = []
 
     def objective(u: np.ndarray) -> float:
         nonlocal renders, best
@@ -51,6 +53,7 @@ def search(chain: Chain, dry: np.ndarray, reference: np.ndarray, config: SearchC
         distance = stft_distance(chain.render(dry, RATE, u), reference)
         if distance < best[0]:
             best = (distance, np.array(u))
+        trace.append(best[0])
         return distance
 
     population = config.population * chain.dims
@@ -69,4 +72,4 @@ def search(chain: Chain, dry: np.ndarray, reference: np.ndarray, config: SearchC
     differential_evolution(objective, [(0.0, 1.0)] * chain.dims, popsize=config.population, maxiter=generations,
                            init=initial, seed=config.seed, polish=False, tol=1e-6, callback=callback,
                            updating="immediate")
-    return SearchResult(best[1], float(best[0]), renders)
+    return SearchResult(best[1], float(best[0]), renders, tuple(trace))
