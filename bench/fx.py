@@ -31,7 +31,7 @@ import _common  # noqa: E402,F401
 from sfxcli.fxmatch.chain import mean_setting, parse_chain, random_setting  # noqa: E402
 from sfxcli.fxmatch.distance import mfcc_cosine, mfcc_distance, stft_distance  # noqa: E402
 from sfxcli.fxmatch.estimator import estimator_for, load_estimator  # noqa: E402
-from sfxcli.fxmatch.search import SearchConfig, search  # noqa: E402
+from sfxcli.fxmatch.search import SearchConfig, refine, search  # noqa: E402
 from sfxcli.match.features import RATE  # noqa: E402
 from training.data import read_manifest  # noqa: E402
 from training.fx import FxTrainConfig, default_manifest, split_sounds  # noqa: E402
@@ -78,6 +78,14 @@ def compare(args: argparse.Namespace) -> None:
                 args.cache.write_text(json.dumps(cache))
         add(f"search (DE, {args.budget} renders)", pair, np.array(cache[key]["setting"]), cache[key]["seconds"])
         traces.append(np.array(cache[key]["trace"]))
+        for renders in args.polish:
+            started = time.perf_counter()
+            start = estimator.estimate(pair.effected, pair.dry)
+            polished = refine(chain, pair.dry, pair.effected, start, renders, seed=i)
+            add(f"estimator + polish ({renders} renders)", pair, polished.setting, time.perf_counter() - started)
+            started = time.perf_counter()  # the control: the same polish from the mean setting
+            polished = refine(chain, pair.dry, pair.effected, mean_setting(chain), renders, seed=i)
+            add(f"mean setting + polish ({renders} renders)", pair, polished.setting, time.perf_counter() - started)
         if args.seeded:
             started = time.perf_counter()
             start = estimator.estimate(pair.effected, pair.dry)
@@ -142,6 +150,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", type=int, default=12)
     parser.add_argument("--budget", type=int, default=3000, help="search renders per pair")
+    parser.add_argument("--polish", type=int, nargs="*", default=[30, 100],
+                        help="also: the estimator's answer polished by a (1+1)-ES of this many renders")
     parser.add_argument("--seeded", type=int, default=0, help="also: search from the estimator's answer, this many renders")
     parser.add_argument("--model", type=Path, default=None, help="an estimator .safetensors (default: the shipped one)")
     parser.add_argument("--cache", type=Path, default=None, help="keep the search results in this JSON file")

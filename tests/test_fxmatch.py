@@ -226,6 +226,12 @@ def test_shipped_estimator_recovers_known_settings_it_can_hear() -> None:
     ours = np.mean([stft_distance(chain.render(p.dry, RATE, u), p.effected) for p, u in zip(pairs, predicted)])
     chance = np.mean([stft_distance(chain.render(p.dry, RATE, random_setting(chain, rng)), p.effected) for p in pairs])
     assert ours < 0.8 * chance
+    from sfxcli.fxmatch.match import match
+
+    for pair, u in zip(pairs[:3], predicted):  # with the dry sound, a short polish only ever gets closer
+        polished = match(chain, pair.effected, pair.dry, "estimator", estimator, polish=40)
+        assert polished.renders == 40 and polished.method == "estimator + polish (40 renders)"
+        assert polished.distance <= stft_distance(chain.render(pair.dry, RATE, u), pair.effected) + 1e-9
 
 
 def test_gen_fx_like_applies_the_match_and_refuses_a_bad_reference(run_cli, tmp_path: Path,  # type: ignore[no-untyped-def]

@@ -26,6 +26,8 @@ def match_command(
     search: bool = typer.Option(False, "--search", help="Search (differential evolution) instead of estimating: "
                                 "slower, needs --dry."),
     budget: int = typer.Option(3000, "--budget", min=50, max=100000, help="--search: chain renders at most."),
+    polish: int = typer.Option(100, "--polish", min=0, max=10000, help="With --dry: chain renders that polish the "
+                               "estimator's answer locally (0: none; about 10 ms each)."),
     model: Optional[Path] = typer.Option(None, "--model", help="An estimator from `sfx train fx` (run folder or "
                                          ".safetensors) instead of the shipped one."),
     name: Optional[str] = typer.Option(None, "--name", help="Preset name (default: match-<reference name>)."),
@@ -63,7 +65,7 @@ def match_command(
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     with console.status("searching" if search else "estimating"):
         result = match(parsed, ref_audio, dry_audio, "search" if search else "estimator", estimator,
-                       SearchConfig(budget=budget, seed=seed))
+                       SearchConfig(budget=budget, seed=seed), polish=polish)
     path = None
     if save:
         path = write_preset(result, preset, user_presets_root(), f"matched to {reference.name} ({result.method})",

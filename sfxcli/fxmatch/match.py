@@ -22,7 +22,7 @@ from sfxcli.errors import (NoEstimatorError, ReferenceSilentError, ReferenceTooS
 from sfxcli.fxmatch.chain import Chain
 from sfxcli.fxmatch.distance import stft_distance
 from sfxcli.fxmatch.estimator import LEVEL_DBFS, Estimator, at_level
-from sfxcli.fxmatch.search import SearchConfig, search
+from sfxcli.fxmatch.search import SearchConfig, refine, search
 from sfxcli.match.features import RATE
 from sfxcli.presets import Effect, FxChain
 
@@ -74,12 +74,13 @@ class MatchResult:
 
 def match(chain: Chain, reference: np.ndarray, dry: np.ndarray | None = None, method: Method = "estimator",
           estimator: Estimator | None = None, search_config: SearchConfig = SearchConfig(),
-          progress: Callable[[float], None] | None = None) -> MatchResult:
+          progress: Callable[[float], None] | None = None, polish: int = 0) -> MatchResult:
     """The setting of ``chain`` that processes a dry sound like ``reference`` (both at RATE).
 
     ``estimator``: one network pass (with ``dry``, on the pair; without, on
-    the reference alone). ``search``: differential evolution on the pair,
-    started from the estimator's answer when there is one; needs ``dry``.
+    the reference alone), then with ``dry`` a local polish of ``polish``
+    chain renders. ``search``: differential evolution on the pair, started
+    from the estimator's answer when there is one; needs ``dry``.
     """
     started = time.perf_counter()
     if dry is not None:
@@ -96,6 +97,10 @@ def match(chain: Chain, reference: np.ndarray, dry: np.ndarray | None = None, me
     if estimator is None:
         raise NoEstimatorError(f"no estimator for chain {chain.name}")
     setting = estimator.estimate(reference, dry)
+    if dry is not None and polish > 1:
+        polished = refine(chain, dry, reference, setting, polish)
+        return MatchResult(chain, polished.setting, f"estimator + polish ({polish} renders)",
+                           time.perf_counter() - started, polished.distance, polish)
     distance = stft_distance(chain.render(dry, RATE, setting), reference) if dry is not None else None
     return MatchResult(chain, setting, "estimator", time.perf_counter() - started, distance, 1 if dry is not None else 0)
 

@@ -73,3 +73,25 @@ def search(chain: Chain, dry: np.ndarray, reference: np.ndarray, config: SearchC
                            init=initial, seed=config.seed, polish=False, tol=1e-6, callback=callback,
                            updating="immediate")
     return SearchResult(best[1], float(best[0]), renders, tuple(trace))
+
+
+def refine(chain: Chain, dry: np.ndarray, reference: np.ndarray, start: np.ndarray, renders: int,
+           seed: int = 0, step: float = 0.08) -> SearchResult:
+    """A short local polish of a setting (the estimator's, say): a (1+1) evolution strategy whose step
+    grows on success and shrinks on failure (the one-fifth rule), ``renders`` chain runs in all."""
+    rng = np.random.default_rng(seed)
+    n = max(len(dry), len(reference))
+    dry = np.pad(np.asarray(dry, dtype=np.float64), (0, n - len(dry)))
+    reference = np.pad(np.asarray(reference, dtype=np.float64), (0, n - len(reference)))
+    best = np.clip(np.asarray(start, dtype=np.float64), 0, 1)
+    best_distance = stft_distance(chain.render(dry, RATE, best), reference)
+    trace = [best_distance]
+    for _ in range(renders - 1):
+        candidate = np.clip(best + step * rng.standard_normal(chain.dims), 0, 1)
+        distance = stft_distance(chain.render(dry, RATE, candidate), reference)
+        if distance < best_distance:
+            best, best_distance, step = candidate, distance, min(step * 1.5, 0.5)
+        else:
+            step = max(step * 1.5 ** -0.25, 0.005)
+        trace.append(best_distance)
+    return SearchResult(best, float(best_distance), renders, tuple(trace))
