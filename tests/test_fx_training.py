@@ -145,3 +145,20 @@ def test_train_fx_command_then_match_with_the_run(run_cli, sounds: list[Path], t
     assert Path(out.strip()).name == "match-ref.toml"
     code, _, err = run_cli("fx", "match", str(tmp_path / "ref.wav"), "--model", str(tmp_path / "run"))
     assert code == 95 and "estimates chain eq,reverb" in err  # a model for another chain is refused
+
+
+def test_fine_tuning_starts_from_an_estimator(sounds: list[Path], tmp_path: Path) -> None:
+    from safetensors.numpy import load_file
+
+    from training.fx import train_fx
+
+    first = train_fx(sounds, _quick(steps=4, vae_steps=2), tmp_path / "first")
+    tuned = train_fx(sounds, _quick(steps=3, init=str(tmp_path / "first")), tmp_path / "tuned", stop_at=1)
+    assert tuned.steps == 1  # one small step from the loaded weights, not from a fresh initialisation
+    start, loaded = load_file(str(first.model_path)), load_file(str(tmp_path / "tuned" / "checkpoint.safetensors"))
+    assert all(np.allclose(start[k], loaded[k], atol=1e-3) for k in start)
+    result = train_fx(sounds, _quick(steps=3, init=str(tmp_path / "first")), tmp_path / "tuned", resume=True)
+    assert result.steps == 3 and not [r for r in _log(tmp_path / "tuned") if r["stage"] == "vae"]
+    with pytest.raises(TrainingError) as caught:
+        train_fx(sounds, _quick(steps=3, chain="eq,reverb", init=str(first.model_path)), tmp_path / "other")
+    assert "same chain" in (caught.value.hint or "")

@@ -81,6 +81,7 @@ class FxTrainConfig:
     seconds: float = 1.5
     tail_seconds: float = 0.5
     min_cosine: float = 0.4
+    init: str = ""  # an estimator (.safetensors or run folder) to start from: fine-tuning, no beta-VAE stage
 
     def pairs(self) -> PairConfig:
         return PairConfig(seconds=self.seconds, tail_seconds=self.tail_seconds, min_cosine=self.min_cosine)
@@ -288,7 +289,8 @@ def plot_losses(rows: list[dict[str, Any]], path: Path) -> None:
                 axis.plot(*zip(*held), "o-", label="held-out STFT distance")
         axis.set_title("beta-VAE pretraining" if stage == "vae" else "estimator")
         axis.set_xlabel("step")
-        axis.legend(fontsize=8)
+        if axis.lines:
+            axis.legend(fontsize=8)
     figure.tight_layout()
     temporary = path.with_name(path.name + ".tmp.png")
     figure.savefig(temporary, dpi=90)
@@ -315,6 +317,24 @@ def _read_log(path: Path) -> list[dict[str, Any]]:
                 parsed[k] = v
         out.append(parsed)
     return out
+
+
+def _start_from(model: Any, path: Path, chain: Chain, config: FxTrainConfig) -> None:
+    """Load an exported estimator's weights (its frame encoder, convolutions and head) into ``model``."""
+    import torch
+
+    from sfxcli.fxmatch.estimator import load_estimator
+
+    source = load_estimator(path if path.suffix == ".safetensors" else path / "estimator.safetensors")
+    info = source.info
+    if (info.chain, info.latent_dim, info.channels, info.hidden) != (chain.name, config.latent_dim, config.channels,
+                                                                       config.hidden):
+        raise TrainingError(f"{path} is an estimator of chain {info.chain} with sizes {info.latent_dim}/"
+                            f"{info.channels}/{info.hidden}; this run is {chain.name} with {config.latent_dim}/"
+                            f"{config.channels}/{config.hidden}", "start from an estimator of the same chain and sizes")
+    missing = model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in source.w.items()}, strict=False)
+    if missing.unexpected_keys:
+        raise TrainingError(f"{path} holds weights this estimator does not have: {missing.unexpected_keys[:3]}")
 
 
 def train_fx(sound_paths: list[Path], config: FxTrainConfig, run: Path, resume: bool = False,
@@ -354,6 +374,8 @@ def train_fx(sound_paths: list[Path], config: FxTrainConfig, run: Path, resume: 
     torch.manual_seed(config.seed)
     FrameVAE, EstimatorNet = _networks(config, chain.dims)
     model = EstimatorNet()
+    if config.init:
+        _start_from(model, Path(config.init), chain, config)
     vae_params = list(model.vae.parameters())
     other_params = [p for n, p in model.named_parameters() if not n.startswith("vae.")]
     optimizer = torch.optim.AdamW([{"params": vae_params, "name": "vae"}, {"params": other_params, "name": "net"}],
@@ -378,9 +400,9 @@ def train_fx(sound_paths: list[Path], config: FxTrainConfig, run: Path, resume: 
         state_path.write_text(json.dumps(state))
 
     started = time.perf_counter()
-    totals = {"vae": config.vae_steps, "estimator": config.steps}
-    all_steps = config.vae_steps + config.steps
-    done_before = lambda: (0 if state["stage"] == "vae" else config.vae_steps) + state["step"]  # noqa: E731
+    totals = {"vae": 0 if config.init else config.vae_steps, "estimator": config.steps}
+    all_steps = totals["vae"] + config.steps
+    done_before = lambda: (0 if state["stage"] == "vae" else totals["vae"]) + state["step"]  # noqa: E731
     limit = min(stop_at, all_steps) if stop_at else all_steps
     stats_total = PairStats()
     loss_value, evaluation = float("nan"), {}

@@ -199,6 +199,8 @@ def fx_command(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Pairs per step."),
     learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="Learning rate."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for pairs, batches and SPSA."),
+    init: Optional[str] = typer.Option(None, "--init", help="Start from this estimator (run folder, .safetensors, "
+                                       "or 'shipped'): fine-tune it on your sounds, no beta-VAE stage."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --run from its last checkpoint."),
     stop_at: Optional[int] = typer.Option(None, "--stop-at", help="Pause after this many steps of both stages "
                                           "(state saved; continue with --resume)."),
@@ -215,7 +217,13 @@ def fx_command(
     config: FxTrainConfig = _preset("fx", preset, FxTrainConfig, {  # type: ignore[assignment]
         "chain": chain, "steps": steps, "vae_steps": vae_steps, "batch_size": batch_size,
         "learning_rate": learning_rate, "seed": seed})
-    parse_chain(config.chain)
+    chain_parsed = parse_chain(config.chain)
+    if init is not None:
+        from dataclasses import replace
+
+        from sfxcli.fxmatch.estimator import shipped_path
+
+        config = replace(config, init=str(shipped_path(chain_parsed.name) if init == "shipped" else Path(init).resolve()))
     if config.steps < 1 or config.vae_steps < 0 or config.batch_size < 1 or config.learning_rate <= 0:
         raise UsageError("steps and batch size must be at least 1, vae steps at least 0, the learning rate positive")
     manifest = data if data is not None else default_manifest()
