@@ -89,10 +89,9 @@ def match_command(
 def elements() -> None:
     """The chain elements `sfx fx match --chain` knows, with what each sets."""
     from sfxcli.fxmatch.chain import ELEMENTS
-    from sfxcli.fxmatch.estimator import SHIPPED_DIR
+    from sfxcli.fxmatch.estimator import shipped_chains
 
     for element in ELEMENTS.values():
         ranges = ", ".join(f"{p.name} {p.low:g}..{p.high:g}" for p in element.params)
         typer.echo(f"{element.name}: {element.description} ({ranges})")
-    shipped = sorted(p.stem.removeprefix("estimator-").replace("-", ",") for p in SHIPPED_DIR.glob("estimator-*.safetensors"))
-    typer.echo(f"shipped estimators: {'; '.join(shipped) or 'none'}")
+    typer.echo(f"shipped estimators: {'; '.join(shipped_chains()) or 'none'}")

@@ -162,6 +162,11 @@ def _conv1d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, dilation: int) 
     return np.einsum("tik,oik->to", taps, weight) + bias
 
 
+def shipped_chains() -> list[str]:
+    """The chains an estimator ships for."""
+    return sorted(p.stem.removeprefix("estimator-").replace("-", ",") for p in SHIPPED_DIR.glob("estimator-*.safetensors"))
+
+
 def shipped_path(chain: str) -> Path:
     return SHIPPED_DIR / f"estimator-{chain.replace(',', '-')}.safetensors"
 
@@ -198,6 +203,5 @@ def estimator_for(chain: Chain, model: Path | None = None) -> Estimator:
         return estimator
     path = shipped_path(chain.name)
     if not path.is_file():
-        shipped = sorted(p.stem.removeprefix("estimator-").replace("-", ",") for p in SHIPPED_DIR.glob("estimator-*.safetensors"))
-        raise NoEstimatorError(f"no estimator ships for chain {chain.name} (shipped: {'; '.join(shipped) or 'none'})")
+        raise NoEstimatorError(f"no estimator ships for chain {chain.name} (shipped: {'; '.join(shipped_chains()) or 'none'})")
     return load_estimator(path)
