@@ -12,7 +12,7 @@ import sys
 import typer
 
 from sfxcli import __version__
-from sfxcli.commands import doctor, fx, gen, library, presets, search, send, serve, train
+from sfxcli.commands import codec, doctor, fx, gen, library, presets, search, send, serve, train
 
 app = typer.Typer(
     name="sfx",
@@ -31,6 +31,7 @@ app.add_typer(presets.app, name="presets")
 app.add_typer(library.app, name="library")
 app.add_typer(train.app, name="train")
 app.add_typer(fx.app, name="fx")
+app.add_typer(codec.app, name="codec")
 
 
 def _version(value: bool) -> None:

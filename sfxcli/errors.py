@@ -182,3 +182,21 @@ class ReferenceSilentError(FxMatchError):
 class NoEstimatorError(FxMatchError):
     exit_code = 95
     default_hint = "train one with `sfx train fx --chain CHAIN`, or use --search with --dry"
+
+
+class CodecError(SfxError):
+    """``sfx codec`` cannot encode or decode: each cause has its own exit code."""
+
+    exit_code = 100
+
+
+class NotACodecError(CodecError):
+    """The ``--model`` folder is not a codec from ``sfx train autoencoder``."""
+
+    exit_code = 101
+
+
+class CodecFileError(CodecError):
+    """The file to decode is not an sfx codec file, is damaged, or was made by another codec."""
+
+    exit_code = 102

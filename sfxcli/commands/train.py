@@ -258,3 +258,89 @@ def fx_command(
                       f"{run / 'loss.png'}")
     console.print(f"use it: sfx fx match REF --chain {config.chain} --model {run}")
     typer.echo(str(result.model_path))
+
+
+@app.command("autoencoder")
+def autoencoder_command(
+    data: Path = typer.Option(..., "--data", help="A manifest CSV (label, sound; paths relative to it)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="presets/training/autoencoder-NAME.toml: rvq, dac-rvq, "
+                                         "vae (GPU sizes), rvq-debug, dac-rvq-debug, vae-debug (CPU sizes); "
+                                         "sao-decoder with --model."),
+    model: Optional[str] = typer.Option(None, "--model", help="Fine-tune this Stable Audio Open model's decoder "
+                                        "instead (hub id, folder or 'debug'); encoder frozen."),
+    run: Path = typer.Option(Path("runs/autoencoder"), "--run", help="Run folder; afterwards `sfx codec ... --model RUN`, "
+                             "or `sfx gen --engine sao --model RUN` for a decoder fine-tune."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Training steps (total, also when resuming)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Crops per step (per device)."),
+    learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="Learning rate (keep it low)."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", help="Crop length in seconds."),
+    curriculum_steps: Optional[int] = typer.Option(None, "--curriculum-steps", help="Coarse-to-fine curriculum over "
+                                                   "this many steps (0: off)."),
+    stage_loss: Optional[float] = typer.Option(None, "--stage-loss", help="Weight of the decoder-stage loss (0: off)."),
+    discriminator: Optional[str] = typer.Option(None, "--discriminator", help="encodec, dac, oobleck or none."),
+    ema: Optional[bool] = typer.Option(None, "--ema/--no-ema", help="Keep an EMA of the weights and export it."),
+    demo_every: Optional[int] = typer.Option(None, "--demo-every", help="Write reconstruction demos every N steps (0: never)."),
+    checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every", help="Checkpoint every N steps."),
+    precision: Optional[str] = typer.Option(None, "--precision", help="Lightning precision: 32-true, 16-mixed, bf16-mixed."),
+    devices: Optional[str] = typer.Option(None, "--devices", help="Lightning devices: auto, a count, or a list such as 0,1."),
+    num_nodes: Optional[int] = typer.Option(None, "--num-nodes", help="Machines (multi-node needs a launcher, see the README)."),
+    strategy: Optional[str] = typer.Option(None, "--strategy", help="Lightning strategy: auto, ddp, fsdp."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the run folder's last checkpoint."),
+    stop_at: Optional[int] = typer.Option(None, "--stop-at", help="Pause after this step (checkpoint saved; continue with --resume)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON report on stdout."),
+) -> None:
+    """Train an audio codec or autoencoder (stable-audio-tools' autoencoder wrapper, Lightning), or fine-tune a
+    Stable Audio Open model's decoder on your sounds."""
+    from rich.console import Console
+
+    from training.autoencoder import check_configs, check_run, load_preset, train_codec, train_decoder
+    from training.data import read_manifest
+
+    name = preset or ("sao-decoder" if model is not None else "rvq")
+    architecture, config = load_preset(name, {
+        "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate, "seconds": seconds,
+        "curriculum_steps": curriculum_steps, "stage_loss_weight": stage_loss, "discriminator": discriminator,
+        "use_ema": ema, "demo_every": demo_every, "checkpoint_every": checkpoint_every, "precision": precision,
+        "devices": devices, "num_nodes": num_nodes, "strategy": strategy, "seed": seed})
+    console = Console(stderr=True, highlight=False)
+    for warning in check_configs(architecture if model is None else None, config):
+        console.print(f"[yellow]warning:[/] {warning}")
+    examples = read_manifest(data)
+    check_run(run, resume)
+    if model is None:
+        console.print(f"{architecture.bottleneck} codec: {architecture.sample_rate} Hz, {architecture.audio_channels} "
+                      f"channel(s), {architecture.frame_rate_hz:g} frames/s, {architecture.bitrate_bps / 1000:g} kbps")
+    with _progress(console) as bar:
+        task = bar.add_task("loading", total=1.0)
+
+        def report(message: str, fraction: float) -> None:
+            if message.startswith("non-finite"):
+                console.print(f"[yellow]{message}[/]")
+            bar.update(task, description=message, completed=fraction)
+
+        if model is None:
+            result = train_codec(examples, architecture, config, run, resume=resume, report=report, stop_at=stop_at)
+        else:
+            result = train_decoder(examples, model, config, run, resume=resume, report=report, stop_at=stop_at)
+    finished = result.steps >= config.steps
+    summary = {"run": str(run.resolve()), "steps": result.steps, "finished": finished, "restarts": result.restarts,
+               "seconds": round(result.seconds, 1), "held_out": {k: round(v, 4) for k, v in result.evaluation.items()}}
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    for note in result.notes[:20]:
+        console.print(note)
+    if result.evaluation:
+        e = result.evaluation
+        console.print(f"held-out crops: STFT distance {e['stft']:.3f}, SI-SDR {e['sisdr_db']:.1f} dB, "
+                      f"mel distance {e['mel']:.3f}")
+    console.print(f"{result.steps} steps in {result.seconds:.0f} s; demos in {run / 'demos'}, "
+                  f"loss curves in {run / 'loss.png'}")
+    if not finished:
+        console.print(f"paused at step {result.steps}: continue with --resume")
+    elif model is None:
+        console.print(f"use it: sfx codec encode SOUND --model {run}")
+    else:
+        console.print(f"use it: sfx gen TAKE LABEL --engine sao --model {run}")
+    typer.echo(str(run))

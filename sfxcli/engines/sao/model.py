@@ -34,7 +34,7 @@ DEFAULT_MODEL = "stabilityai/stable-audio-open-1.0"
 DEBUG = "debug"
 CHECKPOINT_NAMES = ("model.safetensors", "model.ckpt")
 ADAPTER_NAME = "controls_adapter.safetensors"
-INSTALL_HINT = ("install it with: pip install --no-deps stable-audio-tools==0.0.19 descript-audiotools==0.7.2 "
+INSTALL_HINT = ("install it with: pip install --no-deps stable-audio-tools==0.0.19 descript-audiotools==0.7.2 descript-audio-codec==1.0.0 "
                 "(its other needs come with sfx; see the README)")
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
