@@ -292,16 +292,11 @@ def read_imitation(path: str | Path, max_seconds: float = DEFAULT_MAX_SECONDS, s
     )
 
 
-def read_sound(path: str | Path) -> tuple[np.ndarray, int]:
-    """A library or training sound as mono float64, read leniently.
-
-    Unlike takes, sounds from libraries are often slightly off-spec (a WAV
-    header promising more frames than the file holds, a 40 ms click): what
-    decodes is used. Unreadable, empty, silent or non-finite files are refused.
-    """
+def read_sound_channels(path: str | Path, what: str = "sound") -> tuple[np.ndarray, int]:
+    """Any audio file as (frames, channels) float64, read leniently; unreadable, empty or non-finite files are refused."""
     import soundfile as sf
 
-    path, _ = regular_file(path, "sound")
+    path, _ = regular_file(path, what)
     try:
         data, rate = sf.read(str(path), dtype="float64", always_2d=True)
     except (sf.LibsndfileError, RuntimeError):
@@ -314,9 +309,20 @@ def read_sound(path: str | Path) -> tuple[np.ndarray, int]:
             raise NotAudioError(f"cannot decode {path}") from None
     if data.size == 0:
         raise EmptyAudioError(f"{path} holds no samples")
-    mono = data.mean(axis=1)
-    if not np.all(np.isfinite(mono)):
+    if not np.all(np.isfinite(data)):
         raise NonFiniteAudioError(f"{path} holds NaN or infinite samples")
+    return data, int(rate)
+
+
+def read_sound(path: str | Path) -> tuple[np.ndarray, int]:
+    """A library or training sound as mono float64, read leniently.
+
+    Unlike takes, sounds from libraries are often slightly off-spec (a WAV
+    header promising more frames than the file holds, a 40 ms click): what
+    decodes is used. Unreadable, empty, silent or non-finite files are refused.
+    """
+    data, rate = read_sound_channels(path)
+    mono = data.mean(axis=1)
     if peak_dbfs(mono) < SILENCE_DBFS:
         raise SilentAudioError(f"{path} is silent")
     return mono, int(rate)

@@ -48,7 +48,8 @@ import numpy as np
 
 from sfxcli.errors import TrainingError
 from training.data import Example
-from training.finetune import NonFiniteLoss, collate, prepare_sounds
+from training.finetune import collate, prepare_sounds
+from training.lightning import NonFiniteLoss, RunSettings, checkpoint_step, fit_guarded
 
 Report = Callable[[str, float], None]
 OOM_ADVICE = "lower --batch-size or --seconds, use --precision 16-mixed (or bf16-mixed), or a smaller preset"
@@ -568,19 +569,14 @@ def _crop_length(seconds: float, rate: int, downsampling: int) -> int:
 
 def _run(examples: list[Example], setup: _Setup, config: AutoencoderTrainConfig, run: Path, resume: bool,
          report: Report | None, stop_at: int | None) -> AutoencoderResult:
-    import logging
     import time
 
-    import pytorch_lightning as pl
     import torch
-    from pytorch_lightning.callbacks import Callback, ModelCheckpoint
-    from pytorch_lightning.loggers import CSVLogger
+    from pytorch_lightning.callbacks import Callback
     from stable_audio_tools.training.factory import create_training_wrapper_from_config
 
     from sfxcli.engines.sao.model import quiet_stable_audio
 
-    for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
-        logging.getLogger(name).setLevel(logging.WARNING)
     report = report or (lambda message, fraction: None)
     started = time.perf_counter()
     last = run / "checkpoints" / "last.ckpt"
@@ -598,8 +594,8 @@ def _run(examples: list[Example], setup: _Setup, config: AutoencoderTrainConfig,
         "train": [str(examples[i].sound) for i in train_ids], "held_out": [str(examples[i].sound) for i in held_ids],
         "sample_rate": setup.sample_rate, "channels": setup.channels, "crop_samples": length}, indent=2) + "\n")
     target = min(config.steps, stop_at) if stop_at is not None else config.steps
+    first_step = checkpoint_step(last) if last.is_file() else 0
     initial = {k: v.detach().clone() for k, v in setup.autoencoder.state_dict().items()}
-    state = {"restarts": 0, "scale": 1.0}
     dataset = Crops(train_audio, length, config.seed, config.steps * config.batch_size)
 
     def write_demos(wrapper: Any, step: int) -> None:
@@ -613,15 +609,10 @@ def _run(examples: list[Example], setup: _Setup, config: AutoencoderTrainConfig,
             sf.write(folder / f"{i:02d}_decoded.wav", np.clip(fake, -1, 1).T, setup.sample_rate, subtype="PCM_24")
 
     class Steps(Callback):
-        """Learning rate after a restart, the curriculum, progress, demos, the pause at --stop-at."""
+        """The curriculum, progress and demos."""
 
         def __init__(self, wrapper: Any, coarse: list[Any], fine_base: dict[str, float]) -> None:
             self.wrapper, self.coarse, self.fine_base = wrapper, coarse, fine_base
-
-        def on_train_start(self, trainer: Any, module: Any) -> None:
-            for optimizer in trainer.optimizers:
-                for group in optimizer.param_groups:
-                    group["lr"] = config.learning_rate * state["scale"]
 
         def on_train_batch_start(self, trainer: Any, module: Any, batch: Any, batch_idx: int) -> None:
             set_curriculum(self.wrapper, self.coarse, trainer.global_step, config, self.fine_base)
@@ -635,7 +626,7 @@ def _run(examples: list[Example], setup: _Setup, config: AutoencoderTrainConfig,
             if config.demo_every and step % config.demo_every == 0 and trainer.is_global_zero:
                 write_demos(module, step)
 
-    def build() -> tuple[Any, Callback]:
+    def build() -> tuple[Any, list[Any]]:
         with quiet_stable_audio():
             wrapper = create_training_wrapper_from_config(setup.model_config, setup.autoencoder)
         wrapper.clip_grad_norm = config.clip_grad_norm
@@ -643,44 +634,16 @@ def _run(examples: list[Example], setup: _Setup, config: AutoencoderTrainConfig,
                      if m.name in ("mrstft_loss", "stft_loss_left", "stft_loss_right")}
         coarse = add_losses(wrapper, config)
         _guard_losses(wrapper)
-        return wrapper, Steps(wrapper, coarse, fine_base)
+        return wrapper, [Steps(wrapper, coarse, fine_base)]
 
-    while True:
-        pl.seed_everything(config.seed + state["restarts"], verbose=False)
-        wrapper, steps_callback = build()
-        loader = torch.utils.data.DataLoader(dataset, batch_size=config.batch_size, shuffle=False, num_workers=0,
-                                             collate_fn=collate, drop_last=False)
-        trainer = pl.Trainer(
-            max_steps=target, accelerator="auto", devices=config.devices, num_nodes=config.num_nodes,
-            strategy=config.strategy, precision=config.precision, default_root_dir=str(run),
-            logger=CSVLogger(str(run), name="logs", version=0), enable_progress_bar=False, enable_model_summary=False,
-            callbacks=[ModelCheckpoint(dirpath=str(run / "checkpoints"), every_n_train_steps=config.checkpoint_every,
-                                       save_last=True, save_top_k=-1), steps_callback],
-            log_every_n_steps=1, num_sanity_val_steps=0)
-        try:
-            with quiet_stable_audio():
-                trainer.fit(wrapper, loader, ckpt_path=str(last) if last.is_file() else None)
-            break
-        except NonFiniteLoss as error:
-            state["restarts"] += 1
-            state["scale"] *= 0.5
-            where = f"the checkpoint at step {_ckpt_step(last)}" if last.is_file() else "the start"
-            notes.append(f"non-finite loss at step {error.step}: restarted from {where} at learning rate "
-                         f"x{state['scale']:g}")
-            report(notes[-1], 0.0)
-            if state["restarts"] >= config.max_nan_restarts:
-                raise TrainingError(
-                    f"the loss was NaN or infinite {state['restarts']} times (last at step {error.step}); stopped",
-                    "lower --learning-rate (autoencoders want low ones), try --precision 32-true, check the sounds; "
-                    f"--resume continues from {last if last.is_file() else 'scratch'}") from None
-            if not last.is_file():
-                setup.autoencoder.load_state_dict(initial)
-        except torch.cuda.OutOfMemoryError:
-            raise TrainingError(f"out of GPU memory at batch size {config.batch_size}", OOM_ADVICE) from None
-        except RuntimeError as error:
-            if "out of memory" in str(error).lower():
-                raise TrainingError(f"out of memory at batch size {config.batch_size}", OOM_ADVICE) from None
-            raise
+    settings = RunSettings(target, config.batch_size, config.learning_rate, config.checkpoint_every, config.precision,
+                           config.devices, config.num_nodes, config.strategy, config.seed, config.max_nan_restarts,
+                           OOM_ADVICE, "lower --learning-rate (autoencoders want low ones), try --precision 32-true, "
+                           "check the sounds")
+    fitted = fit_guarded(build, lambda: torch.utils.data.DataLoader(
+        dataset, batch_size=config.batch_size, shuffle=False, num_workers=0, collate_fn=collate, drop_last=False),
+        run, settings, lambda: setup.autoencoder.load_state_dict(initial), notes, report)
+    trainer, wrapper = fitted.trainer, fitted.wrapper
     steps = int(trainer.global_step)
     if steps % max(1, config.checkpoint_every) and trainer.is_global_zero:
         trainer.save_checkpoint(str(last))  # the pause at --stop-at, or a last step between checkpoints
@@ -691,13 +654,14 @@ def _run(examples: list[Example], setup: _Setup, config: AutoencoderTrainConfig,
         write_demos(wrapper, steps)
         setup.export(wrapper, run)
     plot_metrics(run)
-    return AutoencoderResult(steps, run, state["restarts"], notes, time.perf_counter() - started, evaluation)
-
-
-def _ckpt_step(path: Path) -> int:
-    import torch
-
-    return int(torch.load(str(path), map_location="cpu", weights_only=False).get("global_step", 0))
+    seconds = time.perf_counter() - started
+    if trainer.is_global_zero:
+        (run / "summary.json").write_text(json.dumps({
+            "steps": steps, "restarts": fitted.restarts, "seconds": round(seconds, 1),
+            "steps_this_session": steps - first_step,
+            "steps_per_second": round((steps - first_step) / max(seconds, 1e-9), 3),  # wall clock, loading included
+            "held_out": evaluation}, indent=2) + "\n")
+    return AutoencoderResult(steps, run, fitted.restarts, notes, seconds, evaluation)
 
 
 LOG_KEYS = ("loss", "mrstft_loss", "coarse_x16_loss", "coarse_x4_loss", "stage_loss", "quantizer_loss",

@@ -36,6 +36,7 @@ import numpy as np
 
 from sfxcli.errors import DataError, TrainingError
 from training.data import Example
+from training.lightning import NonFiniteLoss, RunSettings, fit_guarded
 
 Report = Callable[[str, float], None]
 OOM_ADVICE = ("lower --batch-size, use --precision 16-mixed (or bf16-mixed), --pre-encode to train on latents, "
@@ -70,12 +71,6 @@ class FinetuneResult:
     model_folder: Path
     restarts: int
     notes: list[str]
-
-
-class NonFiniteLoss(Exception):
-    def __init__(self, step: int) -> None:
-        super().__init__(f"non-finite loss at step {step}")
-        self.step = step
 
 
 # -- data -------------------------------------------------------------------------------------------
@@ -197,17 +192,11 @@ def training_section(config: FinetuneConfig, prompts: list[str], seconds: float)
 def finetune(examples: list[Example], model_spec: str, config: FinetuneConfig, run: Path, resume: bool = False,
              report: Report | None = None) -> FinetuneResult:
     """Fine-tune ``model_spec`` on ``examples`` into ``run``; the run folder then loads with ``--model RUN``."""
-    import pytorch_lightning as pl
     import torch
-    from pytorch_lightning.callbacks import Callback, ModelCheckpoint
-    from pytorch_lightning.loggers import CSVLogger
+    from pytorch_lightning.callbacks import Callback
 
-    from sfxcli.engines.sao import load_model, quiet_stable_audio
+    from sfxcli.engines.sao import load_model
 
-    import logging
-
-    for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
-        logging.getLogger(name).setLevel(logging.WARNING)  # sfx reports progress itself
     report = report or (lambda message, fraction: None)
     last = run / "checkpoints" / "last.ckpt"
     if resume and not last.is_file():
@@ -241,16 +230,7 @@ def finetune(examples: list[Example], model_spec: str, config: FinetuneConfig, r
 
     from stable_audio_tools.training.factory import create_training_wrapper_from_config
 
-    state = {"restarts": 0, "scale": 1.0}
-
-    class Guard(Callback):
-        """Scales the learning rate after a restart and reports progress."""
-
-        def on_train_start(self, trainer: Any, module: Any) -> None:
-            for optimizer in trainer.optimizers:
-                for group in optimizer.param_groups:
-                    group["lr"] = config.learning_rate * state["scale"]
-
+    class Progress(Callback):
         def on_train_batch_end(self, trainer: Any, module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
             loss = outputs["loss"] if isinstance(outputs, dict) else outputs
             report(f"step {trainer.global_step}/{config.steps} loss {float(loss):.4f}", trainer.global_step / config.steps)
@@ -263,7 +243,7 @@ def finetune(examples: list[Example], model_spec: str, config: FinetuneConfig, r
             if config.demo_every and step % config.demo_every == 0 and trainer.is_global_zero:
                 write_demos(module, prompts, config, run / "demos" / f"step_{step:06d}", loaded)
 
-    def build() -> Any:
+    def build() -> tuple[Any, list[Any]]:
         wrapper = create_training_wrapper_from_config(model_config, model)
         original = wrapper.training_step
 
@@ -275,53 +255,20 @@ def finetune(examples: list[Example], model_spec: str, config: FinetuneConfig, r
             return loss
 
         wrapper.training_step = guarded
-        return wrapper
+        return wrapper, [Progress(), Demos()]
 
-    while True:
-        wrapper = build()
-        loader = torch.utils.data.DataLoader(dataset, batch_size=config.batch_size, shuffle=False, num_workers=0,
-                                             collate_fn=collate, drop_last=False)
-        trainer = pl.Trainer(
-            max_steps=config.steps, accelerator="auto", devices=config.devices, num_nodes=config.num_nodes,
-            strategy=config.strategy, precision=config.precision, default_root_dir=str(run),
-            logger=CSVLogger(str(run), name="logs", version=0), enable_progress_bar=False, enable_model_summary=False,
-            callbacks=[ModelCheckpoint(dirpath=str(run / "checkpoints"), every_n_train_steps=config.checkpoint_every,
-                                       save_last=True, save_top_k=-1), Guard(), Demos()],
-            log_every_n_steps=1, num_sanity_val_steps=0)
-        pl.seed_everything(config.seed + state["restarts"], verbose=False)
-        try:
-            with quiet_stable_audio():
-                trainer.fit(wrapper, loader, ckpt_path=str(last) if last.is_file() else None)
-            break
-        except NonFiniteLoss as error:
-            state["restarts"] += 1
-            state["scale"] *= 0.5
-            where = f"the checkpoint at step {_ckpt_step(last)}" if last.is_file() else "the start"
-            notes.append(f"non-finite loss at step {error.step}: restarted from {where} at learning rate x{state['scale']:g}")
-            report(notes[-1], 0.0)
-            if state["restarts"] >= config.max_nan_restarts:
-                raise TrainingError(
-                    f"the loss was NaN or infinite {state['restarts']} times (last at step {error.step}); stopped",
-                    "lower --learning-rate, try --precision 32-true, check the sounds; --resume continues from "
-                    f"{last if last.is_file() else 'scratch'}") from None
-            if not last.is_file():  # steps before the failure did change the weights: start from the base model
-                model.load_state_dict(initial)
-        except torch.cuda.OutOfMemoryError:
-            raise TrainingError(f"out of GPU memory at batch size {config.batch_size}", OOM_ADVICE) from None
-        except RuntimeError as error:
-            if "out of memory" in str(error).lower():
-                raise TrainingError(f"out of memory at batch size {config.batch_size}", OOM_ADVICE) from None
-            raise
+    settings = RunSettings(config.steps, config.batch_size, config.learning_rate, config.checkpoint_every,
+                           config.precision, config.devices, config.num_nodes, config.strategy, config.seed,
+                           config.max_nan_restarts, OOM_ADVICE,
+                           "lower --learning-rate, try --precision 32-true, check the sounds")
+    fitted = fit_guarded(build, lambda: torch.utils.data.DataLoader(
+        dataset, batch_size=config.batch_size, shuffle=False, num_workers=0, collate_fn=collate, drop_last=False),
+        run, settings, lambda: model.load_state_dict(initial), notes, report)
+    trainer, wrapper = fitted.trainer, fitted.wrapper
     steps = int(trainer.global_step)
     export(wrapper, loaded.config, run, config.use_ema)
     plot_metrics(run)
-    return FinetuneResult(steps, run, state["restarts"], notes)
-
-
-def _ckpt_step(path: Path) -> int:
-    import torch
-
-    return int(torch.load(str(path), map_location="cpu", weights_only=False).get("global_step", 0))
+    return FinetuneResult(steps, run, fitted.restarts, notes)
 
 
 def write_demos(module: Any, prompts: list[str], config: FinetuneConfig, folder: Path, loaded: Any) -> None:

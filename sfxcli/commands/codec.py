@@ -15,28 +15,11 @@ app = typer.Typer(help="Encode and decode sounds with a codec you trained.", no_
 
 
 def _read(path: Path) -> tuple[np.ndarray, int]:
-    """Any audio file as (channels, samples) float32; unreadable, empty or non-finite files are refused."""
-    import soundfile as sf
+    """Any audio file as (channels, samples) float32."""
+    from sfxcli.audio import read_sound_channels
 
-    from sfxcli.audio import regular_file
-    from sfxcli.errors import EmptyAudioError, NonFiniteAudioError, NotAudioError
-
-    path, _ = regular_file(path, "sound")
-    try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError):
-        try:
-            from pedalboard.io import AudioFile
-
-            with AudioFile(str(path)) as handle:
-                data, rate = handle.read(handle.frames).T.astype(np.float32), int(handle.samplerate)
-        except (ValueError, RuntimeError, OSError):
-            raise NotAudioError(f"cannot decode {path} as audio") from None
-    if data.size == 0:
-        raise EmptyAudioError(f"{path} holds no samples")
-    if not np.all(np.isfinite(data)):
-        raise NonFiniteAudioError(f"{path} holds NaN or infinite samples")
-    return np.ascontiguousarray(data.T), int(rate)
+    data, rate = read_sound_channels(path)
+    return np.ascontiguousarray(data.T, dtype=np.float32), rate
 
 
 def _write_atomically(path: Path, data: bytes, force: bool) -> None:
