@@ -15,8 +15,7 @@ bitrate:
 It prints, per method: bitrate (kbps, measured from the bytes written),
 multi-resolution STFT distance, SI-SDR (dB) and mel distance (auraloss; lower
 is better except SI-SDR), and for codecs the training steps per second: wall
-clock from the run's start to its last checkpoint (so a resumed run counts
-its pause).
+clock between the run's first and last numbered checkpoints.
 
     python bench/codec.py RUN [RUN ...]
     python bench/codec.py runs/base runs/curriculum runs/stage --crops 64 --seconds 1
@@ -69,15 +68,17 @@ def through_codec(run: Path, crops: np.ndarray) -> tuple[np.ndarray, float, floa
 
 
 def training_speed(run: Path) -> tuple[int, float | None]:
-    """Steps, and steps per second of wall clock from the run's start (dataset.json) to its last checkpoint."""
-    import torch
+    """Steps, and steps per second between the run's first and last numbered checkpoints (loading and pauses
+    left out)."""
+    import re
 
-    last = run / "checkpoints" / "last.ckpt"
-    if not last.is_file():
+    marks = sorted((int(m.group(1)), p.stat().st_mtime) for p in (run / "checkpoints").glob("*.ckpt")
+                   if (m := re.search(r"step=(\d+)", p.name)))
+    if not marks:
         return 0, None
-    steps = int(torch.load(str(last), map_location="cpu", weights_only=False).get("global_step", 0))
-    elapsed = last.stat().st_mtime - (run / "dataset.json").stat().st_mtime
-    return steps, steps / elapsed if elapsed > 0 else None
+    if len(marks) < 2 or marks[-1][1] <= marks[0][1]:
+        return marks[-1][0], None
+    return marks[-1][0], (marks[-1][0] - marks[0][0]) / (marks[-1][1] - marks[0][1])
 
 
 def mu_law(crops: np.ndarray, rate: int, bitrate: float, bits: int) -> np.ndarray:

@@ -590,9 +590,10 @@ def _run(examples: list[Example], setup: _Setup, config: AutoencoderTrainConfig,
     demo_audio = fixed_crops([sounds[i][0] for i in (held_ids or train_ids)], length, max(1, config.demo_count),
                              config.seed)
     (run / "model_config.training.json").write_text(json.dumps(setup.model_config, indent=2) + "\n")
-    (run / "dataset.json").write_text(json.dumps({
-        "train": [str(examples[i].sound) for i in train_ids], "held_out": [str(examples[i].sound) for i in held_ids],
-        "sample_rate": setup.sample_rate, "channels": setup.channels, "crop_samples": length}, indent=2) + "\n")
+    if not (run / "dataset.json").is_file():  # a resume keeps the split it started with
+        (run / "dataset.json").write_text(json.dumps({
+            "train": [str(examples[i].sound) for i in train_ids], "held_out": [str(examples[i].sound) for i in held_ids],
+            "sample_rate": setup.sample_rate, "channels": setup.channels, "crop_samples": length}, indent=2) + "\n")
     target = min(config.steps, stop_at) if stop_at is not None else config.steps
     first_step = checkpoint_step(last) if last.is_file() else 0
     initial = {k: v.detach().clone() for k, v in setup.autoencoder.state_dict().items()}
