@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,10 @@ def losses(run: Path, key: str = "mrstft_loss") -> list[float]:
 
 
 def quick(preset: str, **changes: Any) -> tuple[Any, Any]:
-    from training.autoencoder import config_with, load_preset
+    from training.autoencoder import load_preset
 
     model, config = load_preset(preset)
-    return model, config_with(config, **{**QUICK, **changes})
+    return model, replace(config, **{**QUICK, **changes})
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_shipped_presets_describe_buildable_codecs_at_their_stated_bitrates() ->
 
 def test_bad_presets_and_settings_are_refused(tmp_path: Path) -> None:
     from sfxcli.errors import PresetError
-    from training.autoencoder import check_configs, config_with, load_preset
+    from training.autoencoder import check_configs, load_preset
 
     (tmp_path / "training").mkdir()
     (tmp_path / "training" / "autoencoder-loop.toml").write_text('extends = "loop"\n')
@@ -85,8 +86,8 @@ def test_bad_presets_and_settings_are_refused(tmp_path: Path) -> None:
         load_preset("typo", root=tmp_path)
     model, config = load_preset("rvq-debug")
     with pytest.raises(TrainingError, match="discriminator must be one of"):
-        check_configs(model, config_with(config, discriminator="hifigan"))
-    assert "collapse to noise" in check_configs(model, config_with(config, learning_rate=5e-3))[0]
+        check_configs(model, replace(config, discriminator="hifigan"))
+    assert "collapse to noise" in check_configs(model, replace(config, learning_rate=5e-3))[0]
 
 
 @pytest.mark.parametrize("preset", ["rvq-debug", "dac-rvq-debug", "vae-debug"])

@@ -40,7 +40,7 @@ import csv
 import json
 import math
 import zlib
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,7 +49,7 @@ import numpy as np
 from sfxcli.errors import TrainingError
 from training.data import Example
 from training.finetune import collate, prepare_sounds
-from training.lightning import NonFiniteLoss, RunSettings, checkpoint_step, fit_guarded
+from training.lightning import NonFiniteLoss, RunSettings, check_run, checkpoint_step, fit_guarded
 
 Report = Callable[[str, float], None]
 OOM_ADVICE = "lower --batch-size or --seconds, use --precision 16-mixed (or bf16-mixed), or a smaller preset"
@@ -555,14 +555,6 @@ def _trained(wrapper: Any) -> Any:
     return ema.ema_model if ema is not None else wrapper.autoencoder
 
 
-def check_run(run: Path, resume: bool) -> None:
-    last = run / "checkpoints" / "last.ckpt"
-    if resume and not last.is_file():
-        raise TrainingError(f"nothing to resume in {run}", "start without --resume")
-    if not resume and run.exists() and any(run.iterdir()):
-        raise TrainingError(f"{run} is not empty", "choose a new --run folder, or --resume")
-
-
 def _crop_length(seconds: float, rate: int, downsampling: int) -> int:
     return max(1, int(round(seconds * rate / downsampling))) * downsampling
 
@@ -722,9 +714,3 @@ def _plot(rows: dict[int, dict[str, str]], path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
-
-
-def config_with(config: AutoencoderTrainConfig, **changes: Any) -> AutoencoderTrainConfig:
-    """``config`` with ``changes`` applied (only its own fields)."""
-    names = {f.name for f in fields(config)}
-    return replace(config, **{k: v for k, v in changes.items() if k in names and v is not None})

@@ -36,7 +36,7 @@ import numpy as np
 
 from sfxcli.errors import DataError, TrainingError
 from training.data import Example
-from training.lightning import NonFiniteLoss, RunSettings, fit_guarded
+from training.lightning import NonFiniteLoss, RunSettings, check_run, fit_guarded
 
 Report = Callable[[str, float], None]
 OOM_ADVICE = ("lower --batch-size, use --precision 16-mixed (or bf16-mixed), --pre-encode to train on latents, "
@@ -198,11 +198,7 @@ def finetune(examples: list[Example], model_spec: str, config: FinetuneConfig, r
     from sfxcli.engines.sao import load_model
 
     report = report or (lambda message, fraction: None)
-    last = run / "checkpoints" / "last.ckpt"
-    if resume and not last.is_file():
-        raise TrainingError(f"nothing to resume in {run}", "start without --resume")
-    if not resume and run.exists() and any(run.iterdir()):
-        raise TrainingError(f"{run} is not empty", "choose a new --run folder, or --resume")
+    check_run(run, resume)
     run.mkdir(parents=True, exist_ok=True)
     loaded = load_model(model_spec)
     model_config = copy.deepcopy(loaded.config)

@@ -56,6 +56,14 @@ def quiet_lightning() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def check_run(run: Path, resume: bool) -> None:
+    """A new run needs an empty folder; --resume needs a last checkpoint in it."""
+    if resume and not (run / "checkpoints" / "last.ckpt").is_file():
+        raise TrainingError(f"nothing to resume in {run}", "start without --resume")
+    if not resume and run.exists() and any(run.iterdir()):
+        raise TrainingError(f"{run} is not empty", "choose a new --run folder, or --resume")
+
+
 def checkpoint_step(path: Path) -> int:
     import torch
 

@@ -294,7 +294,8 @@ def autoencoder_command(
     Stable Audio Open model's decoder on your sounds."""
     from rich.console import Console
 
-    from training.autoencoder import check_configs, check_run, load_preset, train_codec, train_decoder
+    from training.autoencoder import check_configs, load_preset, train_codec, train_decoder
+    from training.lightning import check_run
     from training.data import read_manifest
 
     name = preset or ("sao-decoder" if model is not None else "rvq")
