@@ -98,7 +98,7 @@ def test_readme_opens_with_two_setup_commands() -> None:
     assert "sfx gen examples/" in commands[0]
     assert commands[1] == "bash .ci/run"
     ci = (REPO / ".ci" / "run").read_text()
-    install = ".venv/bin/pip install --no-deps stable-audio-tools==0.0.19 descript-audiotools==0.7.2 descript-audio-codec==1.0.0"  # its pins clash: see pyproject.toml
+    install = ".venv/bin/pip install --no-deps stable-audio-tools==0.0.19 descript-audiotools==0.7.2 descript-audio-codec==1.0.0 aisfx==0.1.2"  # its pins clash: see pyproject.toml
     install_and_test = f"python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && {install} && .venv/bin/python -m pytest"
     assert install_and_test in ci and install_and_test in (REPO / "README.md").read_text()
     assert f"pip install -e . && {install} && .venv/bin/sfx gen" in commands[0]

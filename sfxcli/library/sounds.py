@@ -21,11 +21,12 @@ from sfxcli.library.index import index_path
 from sfxcli.library.store import DEFAULT_LIBRARY, Library, load_cache, save_cache
 
 SHIPPED_FEATURES = DEFAULT_LIBRARY / "sounds.npz"
+SHIPPED = {"features": SHIPPED_FEATURES, "aisfx": DEFAULT_LIBRARY / "sounds-aisfx.npz"}  # by encoder
 
 
 def features_path(root: Path, encoder: str) -> Path:
-    if root.resolve() == DEFAULT_LIBRARY.resolve() and encoder == "features":
-        return SHIPPED_FEATURES
+    if root.resolve() == DEFAULT_LIBRARY.resolve() and encoder in SHIPPED:
+        return SHIPPED[encoder]
     tag = hashlib.sha256(f"{encoder}:{FEATURE_VERSION}".encode()).hexdigest()[:8]
     return index_path(root).with_name(index_path(root).stem + f".sounds-{tag}.npz")
 
@@ -50,7 +51,7 @@ def library_features(library: Library, encode: Callable[[np.ndarray, int], np.nd
     stats: list[tuple[float, int]] = []
     failed: list[str] = []
     todo = []
-    shipped = path == SHIPPED_FEATURES  # packaged files get new mtimes on install: trust the shipped rows
+    shipped = path in SHIPPED.values()  # packaged files get new mtimes on install: trust the shipped rows
     for i, entry in enumerate(library.entries):
         if only is not None and i not in only:
             stats.append((0.0, 0))
@@ -97,6 +98,16 @@ def library_features(library: Library, encode: Callable[[np.ndarray, int], np.nd
     return vectors, failed
 
 
+def write_shipped(encoder: str, paths: list[str], rows: list[np.ndarray], dtype: type = np.float32) -> None:
+    """Write the built-in library's vectors for ``encoder`` into the package (atomically), stored as ``dtype``."""
+    target = SHIPPED[encoder]
+    temp = target.with_name(f".{target.stem}.part.npz")
+    np.savez(temp, version=FEATURE_VERSION, paths=np.array(paths), mtimes=np.zeros(len(rows)),
+             sizes=np.zeros(len(rows), dtype=np.int64), vectors=np.stack(rows).astype(dtype))
+    temp.replace(target)
+    print(f"{len(rows)} recordings -> {target}")
+
+
 def build_shipped() -> None:
     """Compute the built-in library's sound features and write them into the package.
 
@@ -111,11 +122,7 @@ def build_shipped() -> None:
     for entry in library.entries:
         samples, rate = read_sound(library.root / entry.path)
         rows.append(sound_vector(samples, rate))
-    temp = SHIPPED_FEATURES.with_name(".sounds.part.npz")
-    np.savez(temp, version=FEATURE_VERSION, paths=np.array([e.path for e in library.entries]),
-             mtimes=np.zeros(len(rows)), sizes=np.zeros(len(rows), dtype=np.int64), vectors=np.stack(rows))
-    temp.replace(SHIPPED_FEATURES)
-    print(f"{len(rows)} recordings -> {SHIPPED_FEATURES}")
+    write_shipped("features", [e.path for e in library.entries], rows)
 
 
 if __name__ == "__main__":
