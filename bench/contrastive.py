@@ -7,18 +7,27 @@
    fused queries (the label as a user would type it, from the reference's
    AudioSet name), for `sfx search`'s scoring (model plus query-by-example),
    and the random expectation.
+   Also the likeness (sfxcli/match/embedding.py: the pretrained aisfx
+   embedding of the take against each reference's) alone and added to the
+   learned cosine at LIKENESS_WEIGHT, as sfx scores.
 2. Options, chosen out of fold: each model given (the shipped one, and any
-   ``--candidates``), with following (rank.py's score of the take against
+   ``--candidates``), with the likeness added to its cosine at each weight of
+   LIKENESS_WEIGHTS, and following (rank.py's score of the take against
    each reference) added to the match at each weight of MATCH_WEIGHTS, or
    not at all. Printed: every option in sample; the option best on all the
    imitations (in sample, optimistic); and the out-of-fold figure of picking
    an option this way, by leave-one-out (training/selection.py): each
    imitation is scored by the option chosen on the other ten. No model here
    was trained on a real imitation.
-3. A synthesised library of N files (default 10,000): indexing (features of
-   every file, cold, then unchanged) and the time of one search over it.
+3. A second, differently made set (``--spoken N``, default 100): espeak-ng
+   imitations of built-in recordings from Debian packages the match model
+   never trained on, each ranked against all N, by the learned match, the
+   likeness and the two added at each weight.
+4. A synthesised library of N files (default 10,000): indexing (features of
+   every file, cold, then unchanged), the audio embedding's time per file
+   (timed on the first 200) and the time of one search over it.
 
-    python bench/contrastive.py [--model PATH] [--candidates A.safetensors ...] [--files 10000]
+    python bench/contrastive.py [--model PATH] [--candidates A.safetensors ...] [--spoken 100] [--files 10000]
 """
 
 from __future__ import annotations
@@ -74,6 +83,20 @@ def metrics(ranks: list[int]) -> str:
 
 
 MATCH_WEIGHTS = (0.25, 0.5, 1.0, 2.0, 4.0, float("inf"))  # following + w * match; inf: the match alone
+LIKENESS_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, float("inf"))  # match = cosine + w * likeness; inf: likeness alone
+
+
+def likeness(items: list[tuple[Path, str | None, int]], candidates: list[Path]) -> dict[str, np.ndarray]:
+    """(items, candidates): the cosine of each take's standardised audio embedding with each reference's,
+    standardised by the built-in library's statistics and by the searched references' own (as sfx search does)."""
+    from sfxcli.match.embedding import embed, standardise, statistics
+
+    sounds = np.stack([embed(*read_sound(p)) for p in candidates])
+    takes = np.stack([embed(take.samples, take.sample_rate) for take in (read_imitation(path) for path, _, _ in items)])
+    out = {}
+    for name, stats in (("built-in", statistics()), ("searched", statistics(sounds))):
+        out[name] = standardise(takes, stats) @ standardise(sounds, stats).T
+    return out
 
 
 def following(items: list[tuple[Path, str | None, int]], candidates: list[Path]) -> np.ndarray:
@@ -124,7 +147,8 @@ def figures(rr: dict[str, np.ndarray]) -> str:
 
 
 def retrieval(model_path: Path | None, candidates_paths: list[Path]) -> None:
-    from sfxcli.match import match_scores, sound_features
+    from sfxcli.match import LIKENESS_WEIGHT, match_scores, sound_features
+    from sfxcli.match.embedding import embed
     from training.selection import held_out, leave_one_out, objective
 
     items, candidates, _ = queries()
@@ -139,14 +163,24 @@ def retrieval(model_path: Path | None, candidates_paths: list[Path]) -> None:
              for kind in shipped}
     for kind, name in (("imitation", "imitation only"), ("label", "label only"), ("fused", "fused (label + take)")):
         print(f"  {name:22s} {metrics(ranks[kind])}")
+    likes = likeness(items, candidates)
+    for stats, like in likes.items():
+        ranks = [int(round(1 / r)) for r in reciprocal_ranks(like, targets)]
+        print(f"  likeness alone, {stats + ' statistics':20s} {metrics(ranks)}")
+        for kind, name in (("imitation", "imitation + likeness"), ("fused", "fused + likeness")):
+            found = [int(round(1 / r)) for r in reciprocal_ranks(shipped[kind] + LIKENESS_WEIGHT * like, targets)
+                     if not np.isnan(r)]
+            print(f"  {name:22s} {metrics(found)}  (LIKENESS_WEIGHT {LIKENESS_WEIGHT:g}, {stats} statistics)")
     features = np.stack([sound_features(model, *read_sound(p)) for p in candidates])  # type: ignore[arg-type]
+    embeddings = np.stack([embed(*read_sound(p)) for p in candidates])
     for name, use_label in (("imitation, sfx search", False), ("fused, sfx search", True)):
         found = []
         for path, label, target in items:
             if use_label and not label:
                 continue
             take = read_imitation(path)
-            scores = match_scores(model, label if use_label else None, (take.samples, take.sample_rate), features)  # type: ignore[arg-type]
+            scores = match_scores(model, label if use_label else None, (take.samples, take.sample_rate), features,  # type: ignore[arg-type]
+                                  embeddings)
             found.append(int(1 + np.sum(scores > scores[target])))
         print(f"  {name:22s} {metrics(found)}")
 
@@ -155,11 +189,17 @@ def retrieval(model_path: Path | None, candidates_paths: list[Path]) -> None:
     names, tables = [], {kind: [] for kind in ("imitation", "label", "fused")}
     for path in [model_path, *candidates_paths]:
         cosines = shipped if path == model_path else model_cosines(path, items, candidates)[1]
-        for weight in MATCH_WEIGHTS:
-            names.append(f"{'shipped' if path is None else path.parent.name} w={weight:g}")
-            for kind in tables:
-                scores = cosines[kind] if kind == "label" or weight == float("inf") else follow + weight * cosines[kind]
-                tables[kind].append(reciprocal_ranks(scores, targets))
+        for stats, like_weight in [(k, w) for k in likes for w in LIKENESS_WEIGHTS if w or k == "built-in"]:
+            like = likes[stats]
+            for weight in MATCH_WEIGHTS:
+                names.append(f"{'shipped' if path is None else path.parent.name} l={like_weight:g}"
+                             f"{'' if not like_weight else '/' + stats} w={weight:g}")
+                for kind in tables:
+                    match = cosines[kind]
+                    if kind != "label":
+                        match = like if like_weight == float("inf") else match + like_weight * like
+                    scores = match if kind == "label" or weight == float("inf") else follow + weight * match
+                    tables[kind].append(reciprocal_ranks(scores, targets))
     table = {kind: np.array(rows) for kind, rows in tables.items()}
     follow_only = {kind: reciprocal_ranks(follow, targets) if kind != "label" else np.full(len(items), np.nan)
                    for kind in table}
@@ -185,18 +225,62 @@ def retrieval(model_path: Path | None, candidates_paths: list[Path]) -> None:
 
     first = np.array([name.startswith(names[0].split()[0] + " ") for name in names])
     alone = np.array([name.endswith("w=inf") for name in names])
-    select(f"following weight for {names[0].split()[0]}", first)
-    select(f"following weight for {names[0].split()[0]}, following kept (sfx gen's MATCH_WEIGHT)", first & ~alone)
+    unlike = np.array([" l=0 " in name for name in names])
+    searched = np.array(["/searched" in name for name in names])
+    select(f"likeness weight and statistics for {names[0].split()[0]}, the match alone", first & alone)
+    select(f"likeness weight for {names[0].split()[0]}, the match alone, searched statistics (LIKENESS_WEIGHT)",
+           first & alone & (searched | unlike))
+    select(f"following weight for {names[0].split()[0]}, no likeness", first & unlike)
+    select(f"following weight for {names[0].split()[0]}, following kept (sfx gen's MATCH_WEIGHT)", first & ~alone & unlike)
+    select(f"likeness and following weights for {names[0].split()[0]}", first)
     if len(candidates_paths):
-        select("model, by the match alone", alone)
+        select("model, by the match alone, no likeness", alone & unlike)
+        select("model and likeness weight, the match alone", alone)
         select("model and following weight", np.ones(len(names), dtype=bool))
         select("model and following weight, following kept (as sfx gen needs)", ~alone)
+
+
+SHARED_SOURCES = ("mod-sounds", "sonic-pi", "scratch", "minetest", "openttd")  # the match model trained on these
+
+
+def spoken(count: int) -> None:
+    """A second, differently made set: espeak-ng imitations (training.data.spoken_imitation) of COUNT built-in
+    recordings from Debian packages the match model never trained on, each ranked against all COUNT."""
+    from sfxcli.library.store import DEFAULT_LIBRARY
+    from sfxcli.match import LIKENESS_WEIGHT, load, model_scores, sound_features
+    from sfxcli.match.embedding import embed, standardise, statistics
+    from training.data import spoken_imitation
+
+    rows = [r for r in csv.DictReader(open(DEFAULT_LIBRARY / "manifest.csv", encoding="utf-8"))
+            if r["source"].startswith("Debian") and not any(s in r["source"] for s in SHARED_SOURCES)]
+    picked = rows[:: max(1, len(rows) // count)][:count]
+    model = load()
+    sounds = [read_sound(DEFAULT_LIBRARY / r["path"]) for r in picked]
+    takes = [spoken_imitation(x, sr, seed=i, label=r["label"]) for i, ((x, sr), r) in enumerate(zip(sounds, picked))]
+    features = np.stack([sound_features(model, x, sr) for x, sr in sounds])
+    learned = np.stack([model_scores(model, None, (t.audio, t.sample_rate), features) for t in takes])
+    sound_vectors = np.stack([embed(x, sr) for x, sr in sounds])
+    take_vectors = np.stack([embed(t.audio, t.sample_rate) for t in takes])
+    targets = np.arange(len(picked))
+    print(f"{len(picked)} espeak-ng imitations of built-in recordings the match model never saw (from "
+          f"{len({r['source'].split()[1] for r in picked})} Debian packages), each ranked against all {len(picked)}; "
+          f"random MRR {np.mean(1 / np.arange(1, len(picked) + 1)):.3f}")
+    print(f"  {'learned match alone':40s} {metrics([int(round(1 / r)) for r in reciprocal_ranks(learned, targets)])}")
+    for name, stats in (("built-in", statistics()), ("searched", statistics(sound_vectors))):
+        like = standardise(take_vectors, stats) @ standardise(sound_vectors, stats).T
+        print(f"  {'likeness alone, ' + name + ' statistics':40s} "
+              f"{metrics([int(round(1 / r)) for r in reciprocal_ranks(like, targets)])}")
+        for weight in LIKENESS_WEIGHTS[1:-1]:
+            ranks = [int(round(1 / r)) for r in reciprocal_ranks(learned + weight * like, targets)]
+            marker = "  <- LIKENESS_WEIGHT" if weight == LIKENESS_WEIGHT else ""
+            print(f"  {f'learned + {weight:g} x likeness, {name}':40s} {metrics(ranks)}{marker}")
 
 
 def speed(files: int) -> None:
     from sfxcli.library.sounds import library_features
     from sfxcli.library.store import open_library
     from sfxcli.match import load, match_scores, sound_features
+    from sfxcli.match.embedding import embed
 
     model = load()
     rng = np.random.default_rng(0)
@@ -219,13 +303,24 @@ def speed(files: int) -> None:
         library = open_library(root, refresh=True)
         library_features(library, encode)
         warm = time.perf_counter() - start
+        sample = [root / e.path for e in library.entries[:EMBED_SAMPLE]]
+        start = time.perf_counter()
+        for path in sample:
+            embed(*sf.read(path))
+        per_file = (time.perf_counter() - start) / len(sample)
+        embeddings = np.tile(embed(*sf.read(sample[0])), (len(vectors), 1))  # the search's cost, not its answers
         take = read_imitation(Path(__file__).resolve().parent.parent / "examples" / "hum.wav")
         start = time.perf_counter()
-        scores = match_scores(model, "door creak", (take.samples, take.sample_rate), vectors)
+        scores = match_scores(model, "door creak", (take.samples, take.sample_rate), vectors, embeddings)
         np.argsort(scores)[::-1][:10]
         search = time.perf_counter() - start
     print(f"{files} synthesised files: indexing {cold:.1f} s cold ({files / cold:.0f} files/s), "
-          f"{warm:.2f} s unchanged; one search over them {search * 1000:.0f} ms (query encoding included)")
+          f"{warm:.2f} s unchanged; audio embeddings {per_file * 1000:.0f} ms per file (the first {len(sample)}: "
+          f"{per_file * files / 60:.1f} min for all, once); one search over them {search * 1000:.0f} ms "
+          f"(query encoding and likeness included)")
+
+
+EMBED_SAMPLE = 200
 
 
 def main() -> None:
@@ -234,8 +329,11 @@ def main() -> None:
     parser.add_argument("--candidates", type=Path, nargs="*", default=[],
                         help="more model.safetensors files to choose from by leave-one-out on the real imitations")
     parser.add_argument("--files", type=int, default=10000)
+    parser.add_argument("--spoken", type=int, default=100, help="espeak-ng imitations of built-in recordings (0: none)")
     args = parser.parse_args()
     retrieval(args.model, args.candidates)
+    if args.spoken:
+        spoken(args.spoken)
     if args.files:
         speed(args.files)
 

@@ -9,6 +9,9 @@ from typing import Optional
 import typer
 
 
+TORCH_LIBRARY = 200  # libraries this large are embedded through torch
+
+
 def search(
     imitation: Path = typer.Argument(..., help="A vocal imitation (or any sound) to search with."),
     label: Optional[str] = typer.Argument(None, help='Optional words for the sound, for example "door creak".'),
@@ -24,7 +27,7 @@ def search(
     from sfxcli.errors import LibraryError, UsageError
     from sfxcli.library.sounds import library_features
     from sfxcli.library.store import open_library
-    from sfxcli.match import load, match_scores, sound_features
+    from sfxcli.match import embedding, load, match_scores, sound_embeddings, sound_features
     from sfxcli.settings import resolve
 
     library = resolve("library", library).value
@@ -43,11 +46,19 @@ def search(
         bar.update(task, description="reading new sounds", completed=0, total=None)
         features, failed = library_features(lib, lambda x, sr: sound_features(model, x, sr), model.encoders["sound"],
                                             lambda done, total: bar.update(task, completed=done, total=total))
+        embeddings = None
+        if embedding.enabled():
+            if len(lib.entries) >= TORCH_LIBRARY:  # many files may be new: torch's convolutions embed them faster
+                embedding.use_torch()
+            bar.update(task, description="embedding new sounds", completed=0, total=None)
+            embeddings, unread = library_features(lib, lambda x, sr: sound_embeddings([x], sr)[0], embedding.NAME,
+                                                  lambda done, total: bar.update(task, completed=done, total=total))
+            failed = failed + [p for p in unread if p not in failed]
     for path in failed[:5]:
         console.print(f"[yellow]skipped[/] {path} (unreadable)")
     if not lib.entries:
         raise LibraryError(f"{lib.root} holds no audio files")
-    scores = match_scores(model, label, (take.samples, take.sample_rate), features)
+    scores = match_scores(model, label, (take.samples, take.sample_rate), features, embeddings)
     order = [i for i in scores.argsort()[::-1] if lib.entries[i].path not in failed][:top]
     root = lib.root.resolve()
     if as_json:

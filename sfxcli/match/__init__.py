@@ -19,14 +19,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sfxcli.errors import EngineUnavailableError
 from sfxcli.match.model import SHIPPED, MatchModel, model_path, read_model
 
-__all__ = ["SHIPPED", "MatchModel", "Query", "Unavailable", "encode_query", "imitation_frames", "load",
-           "match_scores", "model_path", "model_scores", "query_vector", "sound_features", "text_vector"]
+if TYPE_CHECKING:
+    from sfxcli.match.embedding import Statistics
+
+__all__ = ["LIKENESS_WEIGHT", "SHIPPED", "MatchModel", "Query", "Unavailable", "encode_query", "imitation_frames",
+           "likeness_scores", "load", "match_scores", "model_path", "model_scores", "query_vector", "sound_embeddings",
+           "sound_features", "take_likeness", "text_vector"]
 
 
 def load(path: Path | None = None) -> MatchModel:
@@ -86,18 +91,59 @@ def model_scores(model: MatchModel, label: str | None, audio: tuple[np.ndarray, 
     return model.sounds(features) @ query_vector(model, label, audio)
 
 
+LIKENESS_WEIGHT = 2.0  # the likeness beside the learned cosine; chosen by leave-one-out on the real imitations
+                       # (bench/contrastive.py: 0, 0.5, 1, 2, 4, 8, 16 and the likeness alone, each fold chose 2)
+
+
+def take_likeness(audio: tuple[np.ndarray, int] | None, stats: Statistics | None = None) -> np.ndarray | None:
+    """The take's standardised audio embedding (``embedding``), or None without a take or with the setting off."""
+    from sfxcli.match import embedding
+
+    if audio is None or not embedding.enabled():
+        return None
+    return embedding.standardise(embedding.embed(*audio), stats)
+
+
+def likeness_scores(likeness: np.ndarray | None, embeddings: np.ndarray | None,
+                    stats: Statistics | None = None) -> np.ndarray | float:
+    """LIKENESS_WEIGHT x the cosine of each sound's standardised embedding with the take's; 0 without either.
+
+    ``stats`` must be those the take was standardised with (default: the built-in library's)."""
+    if likeness is None or embeddings is None:
+        return 0.0
+    from sfxcli.match.embedding import standardise
+
+    return LIKENESS_WEIGHT * (standardise(embeddings, stats) @ likeness)
+
+
+def sound_embeddings(sounds: list[np.ndarray], sample_rate: int) -> np.ndarray:
+    from sfxcli.match.embedding import embed
+
+    return np.stack([embed(x, sample_rate) for x in sounds])
+
+
 @dataclass(frozen=True)
 class Query:
-    """The loaded model and one request's query, encoded once: score any number of sounds against it."""
+    """The loaded model and one request's query, encoded once: score any number of sounds against it.
+
+    ``likeness`` is the take's standardised audio embedding (None: no take, or
+    the ``audio_embedding`` setting is off); with it, a sound's score is the
+    learned cosine plus how much the sound sounds like the take.
+    """
 
     model: MatchModel
     vector: np.ndarray
+    likeness: np.ndarray | None = None
 
     def features(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
         return sound_features(self.model, samples, sample_rate)
 
-    def scores(self, features: np.ndarray) -> np.ndarray:
-        return self.model.sounds(features) @ self.vector
+    def embeddings(self, sounds: list[np.ndarray], sample_rate: int) -> np.ndarray | None:
+        """The sounds' audio embeddings when the likeness counts, else None (nothing computed)."""
+        return sound_embeddings(sounds, sample_rate) if self.likeness is not None else None
+
+    def scores(self, features: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
+        return self.model.sounds(features) @ self.vector + likeness_scores(self.likeness, embeddings)
 
 
 @dataclass(frozen=True)
@@ -111,9 +157,14 @@ def encode_query(label: str | None, audio: tuple[np.ndarray, int] | None) -> Que
     """This request's query, or why there is none (no model, or nothing it can read in the query)."""
     try:
         model = load()
-        return Query(model, query_vector(model, label, audio))
+        vector = query_vector(model, label, audio)
     except EngineUnavailableError as error:
         return Unavailable(error.message)
+    try:
+        likeness = take_likeness(audio)
+    except EngineUnavailableError:  # a damaged install: the learned match still ranks
+        likeness = None
+    return Query(model, vector, likeness)
 
 
 EXAMPLE_WEIGHT = 1.0  # what a sound that is feature for feature the query audio gains (query by example)
@@ -121,16 +172,23 @@ EXAMPLE_SHARPNESS = 0.05  # ... falling by e for every 0.05 of standardised feat
 
 
 def match_scores(model: MatchModel, label: str | None, audio: tuple[np.ndarray, int] | None,
-                 features: np.ndarray) -> np.ndarray:
-    """Score of each sound (rows of ``features``) for the query: model cosine, plus likeness to the query audio.
+                 features: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
+    """Score of each sound (rows of ``features``) for the query: model cosine, likeness, and query by example.
 
     The learned part compares "this imitation, called this" with each sound;
-    the example part, exp((cosine - 1) / EXAMPLE_SHARPNESS) of standardised
+    with the sounds' audio ``embeddings`` (and the setting on), the likeness
+    of each to the query audio is added (``likeness_scores``); the example
+    part, exp((cosine - 1) / EXAMPLE_SHARPNESS) of standardised
     features, is near zero for everything but sounds almost identical to the
     query audio, so a query that is itself a recording, or a copy of one,
     finds its twin first.
     """
     scores = model_scores(model, label, audio, features)
+    if embeddings is not None and len(features):
+        from sfxcli.match.embedding import statistics
+
+        stats = statistics(embeddings)  # a library is searched by what sets its sounds apart from each other
+        scores = scores + likeness_scores(take_likeness(audio, stats), embeddings, stats)
     if audio is not None and len(features):
         mean, std = model.weights["sound_mean"], model.weights["sound_std"]
         library = (features - mean) / std
