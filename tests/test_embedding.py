@@ -74,6 +74,9 @@ def test_shipped_library_embeddings_cover_the_builtin_library() -> None:
         again = embedding.embed(*read_sound(DEFAULT_LIBRARY / paths[row]))
         np.testing.assert_allclose(again, vectors[row], rtol=2e-3, atol=2e-3)
     assert int(embedding._data()["recordings"]) == len(paths)
+    mean, spread = embedding.statistics(vectors.astype(np.float64))  # the shipped statistics are these rows'
+    np.testing.assert_allclose(embedding._data()["mean"], mean, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(embedding._data()["std"], spread, rtol=1e-2, atol=1e-3)
 
 
 def _sfx_sounds(count: int) -> list[Path]:

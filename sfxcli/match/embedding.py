@@ -86,8 +86,8 @@ def _conv3x3(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """(batch, in, h, w) -> (batch, out, h, w): 3x3 convolution, zero padding 1, as one matrix product."""
     b, c, h, w = x.shape
     padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    patches = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))  # (b, c, h, w, 3, 3)
-    columns = patches.transpose(0, 2, 3, 1, 4, 5).reshape(b * h * w, c * 9)
+    patches = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))  # type: ignore[call-overload]
+    columns = patches.transpose(0, 2, 3, 1, 4, 5).reshape(b * h * w, c * 9)  # patches: (b, c, h, w, 3, 3)
     out = columns @ weight.reshape(len(weight), c * 9).T + bias
     return out.reshape(b, h, w, -1).transpose(0, 3, 1, 2)
 
@@ -260,7 +260,7 @@ def build() -> None:
     np.savez_compressed(temp, filters=filters, mean=mean, std=spread, recordings=np.array(len(rows)), **weights)
     temp.replace(DATA_FILE)
     _data.cache_clear()
-    print(f"wrote {DATA_FILE}: weights, and statistics of {len(vectors)} built-in recordings")
+    print(f"wrote {DATA_FILE}: weights, and statistics of {len(rows)} built-in recordings")
 
 
 if __name__ == "__main__":
