@@ -81,10 +81,10 @@ def compare(args: argparse.Namespace) -> None:
         for renders in args.polish:
             started = time.perf_counter()
             start = estimator.estimate(pair.effected, pair.dry)
-            polished = refine(chain, pair.dry, pair.effected, start, renders, seed=i)
+            polished = refine(chain, pair.dry, pair.effected, start, renders)
             add(f"estimator + polish ({renders} renders)", pair, polished.setting, time.perf_counter() - started)
             started = time.perf_counter()  # the control: the same polish from the mean setting
-            polished = refine(chain, pair.dry, pair.effected, mean_setting(chain), renders, seed=i)
+            polished = refine(chain, pair.dry, pair.effected, mean_setting(chain), renders)
             add(f"mean setting + polish ({renders} renders)", pair, polished.setting, time.perf_counter() - started)
         if args.seeded:
             started = time.perf_counter()
@@ -113,6 +113,10 @@ def compare(args: argparse.Namespace) -> None:
     print(f"estimator / search STFT distance: {est[1] / srch[1]:.2f} (goal <= 1.20); search time / estimator time: "
           f"{srch[3] / max(est[3], 1e-9):.0f}x (goal >= 100x); estimator / random STFT: "
           f"{est[1] / means['random setting'][1]:.2f}")
+    for renders in args.polish:
+        polished = means[f"estimator + polish ({renders} renders)"]
+        print(f"estimator + {renders}-render polish / search STFT distance: {polished[1] / srch[1]:.2f}; "
+              f"search time / its time: {srch[3] / max(polished[3], 1e-9):.0f}x")
 
 
 def pipeline(args: argparse.Namespace) -> None:
@@ -151,7 +155,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=12)
     parser.add_argument("--budget", type=int, default=3000, help="search renders per pair")
     parser.add_argument("--polish", type=int, nargs="*", default=[30, 100],
-                        help="also: the estimator's answer polished by a (1+1)-ES of this many renders")
+                        help="also: the estimator's answer polished by a coordinate pattern search of this many renders")
     parser.add_argument("--seeded", type=int, default=0, help="also: search from the estimator's answer, this many renders")
     parser.add_argument("--model", type=Path, default=None, help="an estimator .safetensors (default: the shipped one)")
     parser.add_argument("--cache", type=Path, default=None, help="keep the search results in this JSON file")

@@ -17,6 +17,7 @@ never counts (sfx levels every result at the end).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -57,13 +58,47 @@ def _same_length(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def stft_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Level-matched multi-resolution STFT distance (0 for identical sounds; about 1-3 for unrelated ones)."""
     a, b = _same_length(level_matched(a), level_matched(b))
-    total = 0.0
+    return _distance(a, _spectra(b))
+
+
+Spectra = tuple[tuple[np.ndarray, np.ndarray], ...]  # (magnitudes, log of magnitudes + EPS * size) per STFT size
+
+
+def _spectra(b: np.ndarray) -> Spectra:
+    out = []
     for size in STFT_SIZES:
-        ma, mb = magnitudes(a, size), magnitudes(b, size)
+        mb = magnitudes(b, size)
+        out.append((mb, np.log(mb + EPS * size)))
+    return tuple(out)
+
+
+def _distance(a: np.ndarray, spectra: Spectra) -> float:
+    total = 0.0
+    for size, (mb, log_b) in zip(STFT_SIZES, spectra, strict=True):
+        ma = magnitudes(a, size)
         convergence = np.linalg.norm(mb - ma) / max(float(np.linalg.norm(ma)), EPS)
-        log_difference = float(np.mean(np.abs(np.log(ma + EPS * size) - np.log(mb + EPS * size))))
+        log_difference = float(np.mean(np.abs(np.log(ma + EPS * size) - log_b)))
         total += convergence + log_difference
     return float(total / len(STFT_SIZES))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A reference's level-matched STFT magnitudes at each size, computed once: a search or polish compares
+    hundreds of renders with the same reference. ``distance(render)`` is ``stft_distance(render, reference)``."""
+
+    length: int
+    spectra: Spectra
+
+    @classmethod
+    def of(cls, reference: np.ndarray) -> Target:
+        return cls(len(reference), _spectra(level_matched(reference)))
+
+    def distance(self, audio: np.ndarray) -> float:
+        a = level_matched(audio)
+        if len(a) != self.length:
+            raise ValueError(f"a render of {len(a)} samples against a reference of {self.length}")
+        return _distance(a, self.spectra)
 
 
 def log_mel_db(audio: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from sfxcli.fxmatch.chain import Chain
-from sfxcli.fxmatch.distance import stft_distance
+from sfxcli.fxmatch.distance import Target
 from sfxcli.match.features import RATE
 
 
@@ -47,10 +47,12 @@ def search(chain: Chain, dry: np.ndarray, reference: np.ndarray, config: SearchC
     best = (np.inf, np.full(chain.dims, 0.5))
     trace: list[float] = []
 
+    target = Target.of(reference)
+
     def objective(u: np.ndarray) -> float:
         nonlocal renders, best
         renders += 1
-        distance = stft_distance(chain.render(dry, RATE, u), reference)
+        distance = target.distance(chain.render(dry, RATE, u))
         if distance < best[0]:
             best = (distance, np.array(u))
         trace.append(best[0])
@@ -76,22 +78,41 @@ def search(chain: Chain, dry: np.ndarray, reference: np.ndarray, config: SearchC
 
 
 def refine(chain: Chain, dry: np.ndarray, reference: np.ndarray, start: np.ndarray, renders: int,
-           seed: int = 0, step: float = 0.08) -> SearchResult:
-    """A short local polish of a setting (the estimator's, say): a (1+1) evolution strategy whose step
-    grows on success and shrinks on failure (the one-fifth rule), ``renders`` chain runs in all."""
-    rng = np.random.default_rng(seed)
+           step: float = 0.1) -> SearchResult:
+    """A short local polish of a setting (the estimator's, say): a coordinate search, ``renders`` chain runs.
+
+    Each parameter in turn, largest step first, is moved up and then down by
+    its own step. A move that brings the render closer is kept and that
+    parameter's step grows by a fifth; a parameter neither move helps has
+    its step halved, so the parameters that still matter are tried first.
+    Deterministic. The first step, 0.1, was chosen from 0.1, 0.2 and 0.3 on
+    pairs of training sounds (30 and 100 renders); a (1+1) evolution
+    strategy, the polish before this one, did worse on them (0.38 against
+    0.27 at 100 renders). On bench/fx.py's held-out pairs, from the
+    estimator's answer, 100 renders come as close as the 3,000-render search.
+    """
     n = max(len(dry), len(reference))
     dry = np.pad(np.asarray(dry, dtype=np.float64), (0, n - len(dry)))
-    reference = np.pad(np.asarray(reference, dtype=np.float64), (0, n - len(reference)))
+    target = Target.of(np.pad(np.asarray(reference, dtype=np.float64), (0, n - len(reference))))
     best = np.clip(np.asarray(start, dtype=np.float64), 0, 1)
-    best_distance = stft_distance(chain.render(dry, RATE, best), reference)
+    best_distance = target.distance(chain.render(dry, RATE, best))
     trace = [best_distance]
-    for _ in range(renders - 1):
-        candidate = np.clip(best + step * rng.standard_normal(chain.dims), 0, 1)
-        distance = stft_distance(chain.render(dry, RATE, candidate), reference)
-        if distance < best_distance:
-            best, best_distance, step = candidate, distance, min(step * 1.5, 0.5)
-        else:
-            step = max(step * 1.5 ** -0.25, 0.005)
-        trace.append(best_distance)
-    return SearchResult(best, float(best_distance), renders, tuple(trace))
+    steps = np.full(chain.dims, float(step))
+    while len(trace) < renders:
+        for i in np.argsort(-steps, kind="stable"):
+            for sign in (1.0, -1.0):
+                if len(trace) >= renders:
+                    break
+                candidate = best.copy()
+                candidate[i] = np.clip(candidate[i] + sign * steps[i], 0, 1)
+                distance = target.distance(chain.render(dry, RATE, candidate))
+                better = distance < best_distance
+                if better:
+                    best, best_distance = candidate, distance
+                trace.append(best_distance)
+                if better:
+                    steps[i] *= 1.2
+                    break
+            else:
+                steps[i] *= 0.5
+    return SearchResult(best, float(best_distance), len(trace), tuple(trace))
