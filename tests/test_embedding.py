@@ -55,6 +55,9 @@ def test_blocks_cover_short_and_long_sounds() -> None:
     short = embedding.blocks(np.ones((30, 96), np.float32))
     assert short.shape == (1, 100, 96) and short[0, 30:].sum() == 0  # padded with silence
     assert embedding.blocks(np.ones((260, 96), np.float32)).shape == (4, 100, 96)  # starts 0, 50, 100, 150
+    ramp = np.repeat(np.arange(2000, dtype=np.float32)[:, None], 96, axis=1)  # 46 s: blocks spread over all of it
+    long = embedding.blocks(ramp)
+    assert long.shape == (embedding.MAX_BLOCKS, 100, 96) and long[0, 0, 0] == 0 and long[-1, -1, 0] == 1999
     silent = embedding.embed(np.zeros(8000), 16000)
     assert silent.shape == (512,) and np.all(np.isfinite(silent))
 

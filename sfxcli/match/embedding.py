@@ -74,11 +74,17 @@ def spectrogram(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return (np.log10(mel * 10000.0 + 1.0) / SPEC_MAX).astype(np.float32)
 
 
+MAX_BLOCKS = 8  # a longer sound is described by this many blocks spread over it: at most ~0.8 s of numpy per sound
+
+
 def blocks(spec: np.ndarray) -> np.ndarray:
-    """(blocks, BLOCK, MELS): full blocks at BLOCK_HOP; a sound shorter than one block is padded with silence."""
+    """(blocks, BLOCK, MELS): full blocks at BLOCK_HOP (at most MAX_BLOCKS of them, evenly spread); a sound
+    shorter than one block is padded with silence."""
     if len(spec) <= BLOCK:
         return np.pad(spec, ((0, BLOCK - len(spec)), (0, 0)))[None]
-    starts = range(0, len(spec) - BLOCK + 1, BLOCK_HOP)
+    starts = np.arange(0, len(spec) - BLOCK + 1, BLOCK_HOP)
+    if len(starts) > MAX_BLOCKS:
+        starts = np.round(np.linspace(0, len(spec) - BLOCK, MAX_BLOCKS)).astype(int)
     return np.stack([spec[s: s + BLOCK] for s in starts])
 
 
