@@ -62,6 +62,13 @@ def test_blocks_cover_short_and_long_sounds() -> None:
     assert silent.shape == (512,) and np.all(np.isfinite(silent))
 
 
+def test_a_library_of_copies_standardises_without_dividing_by_zero() -> None:
+    copies = np.tile(embedding.embed(hum(1.0, 16000), 16000), (60, 1))
+    stats = embedding.statistics(copies)
+    rows = embedding.standardise(copies, stats)
+    assert np.all(np.isfinite(rows)) and np.all(np.isfinite(stats[1])) and stats[1].min() > 0
+
+
 def test_shipped_library_embeddings_cover_the_builtin_library() -> None:
     from sfxcli.audio import read_sound
     from sfxcli.library.sounds import features_path

@@ -220,7 +220,7 @@ def statistics(vectors: np.ndarray | None = None) -> Statistics:
         return data["mean"], data["std"]
     rows = np.asarray(vectors, dtype=np.float64)
     spread = rows.std(axis=0)
-    return rows.mean(axis=0), np.maximum(spread, 0.1 * float(np.median(spread)))
+    return rows.mean(axis=0), np.maximum(spread, max(0.1 * float(np.median(spread)), 1e-6))  # copies: no spread
 
 
 def standardise(vectors: np.ndarray, stats: Statistics | None = None) -> np.ndarray:
