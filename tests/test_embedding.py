@@ -127,7 +127,11 @@ def test_likeness_lifts_the_real_imitations() -> None:
     model = load()
     sounds = [read_sound(p) for p in candidates]
     features = np.stack([sound_features(model, x, sr) for x, sr in sounds])
-    embeddings = np.stack([embedding.embed(x, sr) for x, sr in sounds])
+    embedding.use_torch()  # as sfx search embeds a large library; the same network (test above), faster
+    try:
+        embeddings = np.stack([embedding.embed(x, sr) for x, sr in sounds])
+    finally:
+        embedding.use_torch(False)
     reciprocal: dict[str, list[float]] = {"without": [], "with": []}
     for path, _, target in items:
         take = read_imitation(path)

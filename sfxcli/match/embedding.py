@@ -30,7 +30,7 @@ own torch network.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -88,21 +88,19 @@ def blocks(spec: np.ndarray) -> np.ndarray:
     return np.stack([spec[s: s + BLOCK] for s in starts])
 
 
-def _conv3x3(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """(batch, in, h, w) -> (batch, out, h, w): 3x3 convolution, zero padding 1, as one matrix product."""
-    b, c, h, w = x.shape
-    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    patches = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))  # type: ignore[call-overload]
-    columns = patches.transpose(0, 2, 3, 1, 4, 5).reshape(b * h * w, c * 9)  # patches: (b, c, h, w, 3, 3)
-    out = columns @ weight.reshape(len(weight), c * 9).T + bias
-    return out.reshape(b, h, w, -1).transpose(0, 3, 1, 2)
+def _conv3x3(x: np.ndarray, matrix: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """(batch, h, w, in) -> (batch, h, w, out), channels last: 3x3 convolution, zero padding 1, as one matrix
+    product of the nine shifted copies side by side with ``matrix`` (9 * in, out)."""
+    b, h, w, c = x.shape
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    columns = np.concatenate([padded[:, dy: dy + h, dx: dx + w, :] for dy in range(3) for dx in range(3)], axis=-1)
+    return (columns.reshape(b * h * w, 9 * c) @ matrix + bias).reshape(b, h, w, -1)
 
 
 def _max_pool(x: np.ndarray) -> np.ndarray:
-    """2x2 max pooling, the odd last row or column dropped (as torch's max_pool2d)."""
-    b, c, h, w = x.shape
-    x = x[:, :, : h // 2 * 2, : w // 2 * 2]
-    return x.reshape(b, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    """2x2 max pooling of (batch, h, w, channels), the odd last row or column dropped (as torch's max_pool2d)."""
+    b, h, w, c = x.shape
+    return x[:, : h // 2 * 2, : w // 2 * 2].reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
 
 
 @dataclass(frozen=True)
@@ -117,12 +115,17 @@ class Embedder:
         """(blocks, BLOCK, MELS) spectrogram blocks -> (blocks, DIM); through torch's convolutions after ``use_torch``."""
         if _TORCH:
             return self._forward_torch(batch)
-        x = batch[:, None].astype(np.float32)
-        for index, (weight, bias) in enumerate(self.layers):
-            x = np.maximum(_conv3x3(x, weight, bias), 0.0)
+        x = batch[:, :, :, None].astype(np.float32)  # (blocks, time, mel, channels)
+        for index, (matrix, bias) in enumerate(self._matrices):
+            x = np.maximum(_conv3x3(x, matrix, bias), 0.0)
             if index % 2 == 1 and index < len(self.layers) - 1:
                 x = _max_pool(x)
-        return x.mean(axis=3).max(axis=2)
+        return x.mean(axis=2).max(axis=1)
+
+    @cached_property
+    def _matrices(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each convolution's weight as a (3 * 3 * in, out) matrix, in the order ``_conv3x3`` lays out its input."""
+        return [(np.ascontiguousarray(w.transpose(2, 3, 1, 0).reshape(-1, len(w))), b) for w, b in self.layers]
 
     def _forward_torch(self, batch: np.ndarray) -> np.ndarray:
         import torch
