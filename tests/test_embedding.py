@@ -119,10 +119,16 @@ def test_likeness_hears_a_sound_through_a_rough_copy() -> None:
 def test_likeness_lifts_the_real_imitations() -> None:
     """On the real imitation -> reference pairs, sfx search's scoring ranks the true reference better with the
     likeness than without it (bench/contrastive.py prints the figures and the out-of-fold choice)."""
-    from bench.contrastive import queries
+    import sys
+
     from sfxcli.audio import read_imitation, read_sound
     from sfxcli.match import load, match_scores, sound_features
 
+    saved = list(sys.path)
+    try:
+        from bench.contrastive import queries  # the bench's pairs; it puts bench/ on the path (bench/bridge.py!)
+    finally:
+        sys.path[:] = saved
     items, candidates, _ = queries()
     model = load()
     sounds = [read_sound(p) for p in candidates]
@@ -144,29 +150,18 @@ def test_likeness_lifts_the_real_imitations() -> None:
     assert together > alone + 0.05 and together > 3 * chance, (alone, together)
 
 
-def test_query_adds_the_likeness_to_the_learned_match() -> None:
-    from sfxcli.match import LIKENESS_WEIGHT, Query, encode_query, sound_embeddings
+def test_the_setting_turns_the_likeness_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sfxcli.match import LIKENESS_WEIGHT, likeness_scores, take_likeness
 
-    take = hum(2.0, 16000)
-    query = encode_query("door creak", (take, 16000))
-    assert isinstance(query, Query) and query.likeness is not None
-    sounds = [bursts([0.2, 0.9], 2.0), hum(2.0, 16000, f0=400.0)]
-    features = np.stack([query.features(x, 16000) for x in sounds])
-    embeddings = query.embeddings(sounds, 16000)
-    assert embeddings is not None and embeddings.shape == (2, 512)
-    learned = query.model.sounds(features) @ query.vector
-    expected = learned + LIKENESS_WEIGHT * (embedding.standardise(sound_embeddings(sounds, 16000)) @ query.likeness)
-    np.testing.assert_allclose(query.scores(features, embeddings), expected, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(query.scores(features), learned, rtol=1e-6)
-
-
-def test_setting_none_turns_the_likeness_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sfxcli.match import Query, encode_query
-
+    take = (hum(1.0, 16000), 16000)
+    likeness = take_likeness(take)
+    assert likeness is not None and likeness.shape == (512,)
+    rows = np.stack([embedding.embed(bursts([0.2], 1.0), 16000), embedding.embed(*take)])
+    expected = LIKENESS_WEIGHT * (embedding.standardise(rows) @ likeness)
+    np.testing.assert_allclose(likeness_scores(likeness, rows), expected, rtol=1e-6)
+    assert expected[1] == pytest.approx(LIKENESS_WEIGHT, abs=1e-4)  # the take itself: cosine 1
     monkeypatch.setenv("SFX_AUDIO_EMBEDDING", "none")
-    query = encode_query("door creak", (hum(1.0, 16000), 16000))
-    assert isinstance(query, Query) and query.likeness is None
-    assert query.embeddings([hum(1.0, 16000)], 16000) is None
+    assert take_likeness(take) is None and likeness_scores(None, rows) == 0.0
 
 
 def test_search_uses_the_likeness(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -193,27 +188,24 @@ def test_search_uses_the_likeness(run_cli, tmp_path: Path, monkeypatch: pytest.M
                                            "audio_embedding must be aisfx or none, got 'clap'")
 
 
-def test_gen_ranks_with_the_likeness(run_cli, hum_file: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each variation's match is the learned cosine plus the likeness of what was written to the take."""
-    from sfxcli.audio import read_imitation
-    from sfxcli.match import LIKENESS_WEIGHT
+def test_gen_ranks_and_picks_recordings_without_the_likeness(run_cli, hum_file: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The likeness was measured for retrieval (sfx search), not for ranking renders or a label's recordings:
+    gen computes no embedding, and its files and scores are the same whatever the setting."""
+    calls: list[int] = []
+    original = embedding.Embedder.embed
+    monkeypatch.setattr(embedding.Embedder, "embed", lambda self, x, sr: calls.append(1) or original(self, x, sr))
 
-    def matches(project: Path) -> dict[int, tuple[float, Path]]:
+    def made(project: Path, engine: str) -> list[tuple[int, float, bytes]]:
         project.mkdir()
-        code, out, err = run_cli("gen", str(hum_file), "whoosh", "--project", str(project), "-n", "2", "--json",
-                                 "--engine", "embedded", "--seed", "7")
+        code, out, err = run_cli("gen", str(hum_file), "door creak", "--project", str(project), "-n", "2", "--json",
+                                 "--engine", engine, "--seed", "7", "--source", "test")
         assert code == 0, err
-        return {f["seed"]: (f["match"], Path(f["path"])) for f in json.loads(out)["files"]}
+        return [(f["seed"], f["match"], sf.read(f["path"])[0].tobytes()) for f in json.loads(out)["files"]]
 
-    with_likeness = matches(tmp_path / "a")
-    monkeypatch.setenv("SFX_AUDIO_EMBEDDING", "none")
-    without = matches(tmp_path / "b")
-    assert with_likeness.keys() == without.keys()
-    take = read_imitation(hum_file)
-    likeness = embedding.standardise(embedding.embed(take.samples, take.sample_rate))
-    for seed, (match, path) in with_likeness.items():
-        samples, rate = sf.read(path)
-        expected = LIKENESS_WEIGHT * float(embedding.standardise(embedding.embed(samples, rate)) @ likeness)
-        assert abs(expected) > 0.02
-        assert match - without[seed][0] == pytest.approx(expected, abs=0.02)
+    for engine in ("embedded", "library"):
+        default = made(tmp_path / f"{engine}-default", engine)
+        monkeypatch.setenv("SFX_AUDIO_EMBEDDING", "none")
+        assert made(tmp_path / f"{engine}-none", engine) == default
+        monkeypatch.delenv("SFX_AUDIO_EMBEDDING")
+    assert calls == []

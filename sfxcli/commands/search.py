@@ -27,7 +27,7 @@ def search(
     from sfxcli.errors import LibraryError, UsageError
     from sfxcli.library.sounds import library_features
     from sfxcli.library.store import open_library
-    from sfxcli.match import embedding, load, match_scores, sound_embeddings, sound_features
+    from sfxcli.match import embedding, load, match_scores, sound_features
     from sfxcli.settings import resolve
 
     library = resolve("library", library).value
@@ -51,7 +51,7 @@ def search(
             if len(lib.entries) >= TORCH_LIBRARY:  # many files may be new: torch's convolutions embed them faster
                 embedding.use_torch()
             bar.update(task, description="embedding new sounds", completed=0, total=None)
-            embeddings, unread = library_features(lib, lambda x, sr: sound_embeddings([x], sr)[0], embedding.NAME,
+            embeddings, unread = library_features(lib, embedding.embed, embedding.NAME,
                                                   lambda done, total: bar.update(task, completed=done, total=total))
             failed = failed + [p for p in unread if p not in failed]
     for path in failed[:5]:

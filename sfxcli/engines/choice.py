@@ -120,21 +120,13 @@ def _library_or_synthesis(request: GenerateRequest, query: Query | Unavailable) 
 def _rerank(library: Library, hits: list[Hit], query: Query) -> list[Hit]:
     """Re-order the best label hits by how well each recording matches this imitation called this label."""
     from sfxcli.library.sounds import library_features
-    from sfxcli.match import sound_embeddings
-    from sfxcli.match.embedding import NAME as EMBEDDING
 
     top = hits[:RERANK]
     rows = {e.path: i for i, e in enumerate(library.entries)}
     try:
-        wanted = {rows[h.entry.path] for h in top}
-        features, failed = library_features(library, query.features, query.model.encoders["sound"], only=wanted)
-        picked = [rows[h.entry.path] for h in top]
-        embeddings = None
-        if query.likeness is not None:
-            embeddings, unread = library_features(library, lambda x, sr: sound_embeddings([x], sr)[0], EMBEDDING,
-                                                  only=wanted)
-            embeddings, failed = embeddings[picked], failed + unread
-        cosines = query.scores(features[picked], embeddings)
+        features, failed = library_features(library, query.features, query.model.encoders["sound"],
+                                            only={rows[h.entry.path] for h in top})
+        cosines = query.scores(features[[rows[h.entry.path] for h in top]])
     except EngineUnavailableError:
         return hits
     rescored = [replace(h, score=h.score + MATCH_BLEND * float(cos), why=f"{h.why}, imitation match {cos:+.2f}")

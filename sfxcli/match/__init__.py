@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from sfxcli.match.embedding import Statistics
 
 __all__ = ["LIKENESS_WEIGHT", "SHIPPED", "MatchModel", "Query", "Unavailable", "encode_query", "imitation_frames",
-           "likeness_scores", "load", "match_scores", "model_path", "model_scores", "query_vector", "sound_embeddings",
-           "sound_features", "take_likeness", "text_vector"]
+           "likeness_scores", "load", "match_scores", "model_path", "model_scores", "query_vector", "sound_features",
+           "take_likeness", "text_vector"]
 
 
 def load(path: Path | None = None) -> MatchModel:
@@ -116,34 +116,24 @@ def likeness_scores(likeness: np.ndarray | None, embeddings: np.ndarray | None,
     return LIKENESS_WEIGHT * (standardise(embeddings, stats) @ likeness)
 
 
-def sound_embeddings(sounds: list[np.ndarray], sample_rate: int) -> np.ndarray:
-    from sfxcli.match.embedding import embed
-
-    return np.stack([embed(x, sample_rate) for x in sounds])
-
-
 @dataclass(frozen=True)
 class Query:
     """The loaded model and one request's query, encoded once: score any number of sounds against it.
 
-    ``likeness`` is the take's standardised audio embedding (None: no take, or
-    the ``audio_embedding`` setting is off); with it, a sound's score is the
-    learned cosine plus how much the sound sounds like the take.
+    ``sfx gen`` ranks its variations and re-orders the library engine's label
+    hits with the learned match alone: the likeness (``match_scores``) was
+    chosen and measured for retrieval among real recordings (``sfx search``),
+    not for choosing between renders or between recordings of one label.
     """
 
     model: MatchModel
     vector: np.ndarray
-    likeness: np.ndarray | None = None
 
     def features(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
         return sound_features(self.model, samples, sample_rate)
 
-    def embeddings(self, sounds: list[np.ndarray], sample_rate: int) -> np.ndarray | None:
-        """The sounds' audio embeddings when the likeness counts, else None (nothing computed)."""
-        return sound_embeddings(sounds, sample_rate) if self.likeness is not None else None
-
-    def scores(self, features: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
-        return self.model.sounds(features) @ self.vector + likeness_scores(self.likeness, embeddings)
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        return self.model.sounds(features) @ self.vector
 
 
 @dataclass(frozen=True)
@@ -157,14 +147,9 @@ def encode_query(label: str | None, audio: tuple[np.ndarray, int] | None) -> Que
     """This request's query, or why there is none (no model, or nothing it can read in the query)."""
     try:
         model = load()
-        vector = query_vector(model, label, audio)
+        return Query(model, query_vector(model, label, audio))
     except EngineUnavailableError as error:
         return Unavailable(error.message)
-    try:
-        likeness = take_likeness(audio)
-    except EngineUnavailableError:  # a damaged install: the learned match still ranks
-        likeness = None
-    return Query(model, vector, likeness)
 
 
 EXAMPLE_WEIGHT = 1.0  # what a sound that is feature for feature the query audio gains (query by example)
