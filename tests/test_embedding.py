@@ -51,6 +51,19 @@ def test_numpy_network_is_the_aisfx_network() -> None:
     np.testing.assert_allclose(through_torch, ours, rtol=1e-4, atol=1e-4 * np.abs(ours).max())
 
 
+def test_a_library_switches_to_torch_only_after_its_first_new_files() -> None:
+    encode = embedding.library_encoder()
+    short = bursts([0.1], 0.5)
+    try:
+        first = [encode(short, 16000) for _ in range(embedding.TORCH_AFTER)]
+        assert not embedding._TORCH
+        later = encode(short, 16000)
+        assert embedding._TORCH
+    finally:
+        embedding.use_torch(False)
+    np.testing.assert_allclose(later, first[0], rtol=1e-4, atol=1e-4 * np.abs(first[0]).max())
+
+
 def test_blocks_cover_short_and_long_sounds() -> None:
     short = embedding.blocks(np.ones((30, 96), np.float32))
     assert short.shape == (1, 100, 96) and short[0, 30:].sum() == 0  # padded with silence

@@ -9,9 +9,6 @@ from typing import Optional
 import typer
 
 
-TORCH_LIBRARY = 200  # libraries this large are embedded through torch
-
-
 def search(
     imitation: Path = typer.Argument(..., help="A vocal imitation (or any sound) to search with."),
     label: Optional[str] = typer.Argument(None, help='Optional words for the sound, for example "door creak".'),
@@ -48,10 +45,8 @@ def search(
                                             lambda done, total: bar.update(task, completed=done, total=total))
         embeddings = None
         if embedding.enabled():
-            if len(lib.entries) >= TORCH_LIBRARY:  # many files may be new: torch's convolutions embed them faster
-                embedding.use_torch()
             bar.update(task, description="embedding new sounds", completed=0, total=None)
-            embeddings, unread = library_features(lib, embedding.embed, embedding.NAME,
+            embeddings, unread = library_features(lib, embedding.library_encoder(), embedding.NAME,
                                                   lambda done, total: bar.update(task, completed=done, total=total))
             failed = failed + [p for p in unread if p not in failed]
     for path in failed[:5]:
