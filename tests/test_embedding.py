@@ -43,24 +43,22 @@ def test_numpy_network_is_the_aisfx_network() -> None:
     ours = embedding.load_embedder().forward(blocks)
     assert ours.shape == (3, embedding.DIM)
     assert np.abs(ours - theirs).max() < 2e-3 * np.abs(theirs).max()
-    embedding.use_torch()
-    try:
-        through_torch = embedding.load_embedder().forward(blocks)
-    finally:
-        embedding.use_torch(False)
+    through_torch = embedding.load_embedder().forward(blocks, through_torch=True)
     np.testing.assert_allclose(through_torch, ours, rtol=1e-4, atol=1e-4 * np.abs(ours).max())
 
 
-def test_a_library_switches_to_torch_only_after_its_first_new_files() -> None:
+def test_a_library_switches_to_torch_only_after_its_first_new_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    routes: list[bool] = []
+    forward = embedding.Embedder.forward
+    monkeypatch.setattr(embedding.Embedder, "forward",
+                        lambda self, batch, through_torch=False: routes.append(through_torch) or forward(self, batch, through_torch))
     encode = embedding.library_encoder()
     short = bursts([0.1], 0.5)
-    try:
-        first = [encode(short, 16000) for _ in range(embedding.TORCH_AFTER)]
-        assert not embedding._TORCH
-        later = encode(short, 16000)
-        assert embedding._TORCH
-    finally:
-        embedding.use_torch(False)
+    first = [encode(short, 16000) for _ in range(embedding.TORCH_AFTER)]
+    assert routes == [False] * embedding.TORCH_AFTER
+    later = encode(short, 16000)
+    assert routes[-1] is True
+    assert embedding.library_encoder()(short, 16000) is not None and routes[-1] is False  # nothing left switched on
     np.testing.assert_allclose(later, first[0], rtol=1e-4, atol=1e-4 * np.abs(first[0]).max())
 
 
@@ -146,11 +144,8 @@ def test_likeness_lifts_the_real_imitations() -> None:
     model = load()
     sounds = [read_sound(p) for p in candidates]
     features = np.stack([sound_features(model, x, sr) for x, sr in sounds])
-    embedding.use_torch()  # as sfx search embeds a large library; the same network (test above), faster
-    try:
-        embeddings = np.stack([embedding.embed(x, sr) for x, sr in sounds])
-    finally:
-        embedding.use_torch(False)
+    # through torch, as sfx search embeds a large library: the same network (test above), faster
+    embeddings = np.stack([embedding.embed(x, sr, through_torch=True) for x, sr in sounds])
     reciprocal: dict[str, list[float]] = {"without": [], "with": []}
     for path, _, target in items:
         take = read_imitation(path)

@@ -74,7 +74,7 @@ def spectrogram(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return (np.log10(mel * 10000.0 + 1.0) / SPEC_MAX).astype(np.float32)
 
 
-MAX_BLOCKS = 8  # a longer sound is described by this many blocks spread over it: at most ~0.8 s of numpy per sound
+MAX_BLOCKS = 8  # a longer sound is described by this many blocks spread over it: at most ~0.4 s of numpy per sound
 
 
 def blocks(spec: np.ndarray) -> np.ndarray:
@@ -111,9 +111,10 @@ class Embedder:
 
     layers: tuple[tuple[np.ndarray, np.ndarray], ...]  # (weight (out, in, 3, 3), bias (out,)) per convolution
 
-    def forward(self, batch: np.ndarray) -> np.ndarray:
-        """(blocks, BLOCK, MELS) spectrogram blocks -> (blocks, DIM); through torch's convolutions after ``use_torch``."""
-        if _TORCH:
+    def forward(self, batch: np.ndarray, through_torch: bool = False) -> np.ndarray:
+        """(blocks, BLOCK, MELS) spectrogram blocks -> (blocks, DIM); ``through_torch``: the same network through
+        torch's convolutions (about 4x faster on a CPU once torch is imported, so for a library, not one take)."""
+        if through_torch:
             return self._forward_torch(batch)
         x = batch[:, :, :, None].astype(np.float32)  # (blocks, time, mel, channels)
         for index, (matrix, bias) in enumerate(self._matrices):
@@ -139,9 +140,10 @@ class Embedder:
                     x = F.max_pool2d(x, 2)
             return x.mean(dim=3).amax(dim=2).numpy()
 
-    def embed(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    def embed(self, samples: np.ndarray, sample_rate: int, through_torch: bool = False) -> np.ndarray:
         """(DIM,) float32: the mean of the sound's block embeddings."""
-        return self.forward(blocks(spectrogram(samples, sample_rate))).mean(axis=0).astype(np.float32)
+        batch = blocks(spectrogram(samples, sample_rate))
+        return self.forward(batch, through_torch).mean(axis=0).astype(np.float32)
 
 
 @lru_cache(maxsize=1)
@@ -156,18 +158,10 @@ def load_embedder() -> Embedder:
 
 
 CONVOLUTIONS = 8
-_TORCH = False
 
 
-def use_torch(on: bool = True) -> None:
-    """Run the same network through torch's convolutions (about 4x faster on a CPU, after a second to import
-    torch): for embedding a large library, not for one take."""
-    global _TORCH
-    _TORCH = on
-
-
-def embed(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    return load_embedder().embed(samples, sample_rate)
+def embed(samples: np.ndarray, sample_rate: int, through_torch: bool = False) -> np.ndarray:
+    return load_embedder().embed(samples, sample_rate, through_torch)
 
 
 TORCH_AFTER = 20  # new files of a library embedded in numpy before torch is worth importing
@@ -181,9 +175,7 @@ def library_encoder() -> Callable[[np.ndarray, int], np.ndarray]:
     def encode(samples: np.ndarray, sample_rate: int) -> np.ndarray:
         nonlocal count
         count += 1
-        if count == TORCH_AFTER + 1:
-            use_torch()
-        return embed(samples, sample_rate)
+        return embed(samples, sample_rate, through_torch=count > TORCH_AFTER)
 
     return encode
 
