@@ -86,17 +86,22 @@ MATCH_WEIGHTS = (0.25, 0.5, 1.0, 2.0, 4.0, float("inf"))  # following + w * matc
 LIKENESS_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, float("inf"))  # match = cosine + w * likeness; inf: likeness alone
 
 
-def likeness(items: list[tuple[Path, str | None, int]], candidates: list[Path]) -> dict[str, np.ndarray]:
-    """(items, candidates): the cosine of each take's standardised audio embedding with each reference's,
-    standardised by the built-in library's statistics and by the searched references' own (as sfx search does)."""
-    from sfxcli.match.embedding import embed, standardise, statistics
+def likeness_tables(takes: np.ndarray, sounds: np.ndarray) -> dict[str, np.ndarray]:
+    """(takes, sounds): the cosine of each take's standardised audio embedding with each sound's, standardised by
+    the built-in library's statistics and by the searched sounds' own (as sfx search does)."""
+    from sfxcli.match.embedding import standardise, statistics
+
+    return {name: standardise(takes, stats) @ standardise(sounds, stats).T
+            for name, stats in (("built-in", statistics()), ("searched", statistics(sounds)))}
+
+
+def likeness(items: list[tuple[Path, str | None, int]], candidates: list[Path]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """``likeness_tables`` of the real imitations against the references, and the references' embeddings."""
+    from sfxcli.match.embedding import embed
 
     sounds = np.stack([embed(*read_sound(p)) for p in candidates])
     takes = np.stack([embed(take.samples, take.sample_rate) for take in (read_imitation(path) for path, _, _ in items)])
-    out = {}
-    for name, stats in (("built-in", statistics()), ("searched", statistics(sounds))):
-        out[name] = standardise(takes, stats) @ standardise(sounds, stats).T
-    return out
+    return likeness_tables(takes, sounds), sounds
 
 
 def following(items: list[tuple[Path, str | None, int]], candidates: list[Path]) -> np.ndarray:
@@ -148,7 +153,6 @@ def figures(rr: dict[str, np.ndarray]) -> str:
 
 def retrieval(model_path: Path | None, candidates_paths: list[Path]) -> None:
     from sfxcli.match import LIKENESS_WEIGHT, match_scores, sound_features
-    from sfxcli.match.embedding import embed
     from training.selection import held_out, leave_one_out, objective
 
     items, candidates, _ = queries()
@@ -163,7 +167,7 @@ def retrieval(model_path: Path | None, candidates_paths: list[Path]) -> None:
              for kind in shipped}
     for kind, name in (("imitation", "imitation only"), ("label", "label only"), ("fused", "fused (label + take)")):
         print(f"  {name:22s} {metrics(ranks[kind])}")
-    likes = likeness(items, candidates)
+    likes, embeddings = likeness(items, candidates)
     for stats, like in likes.items():
         ranks = [int(round(1 / r)) for r in reciprocal_ranks(like, targets)]
         print(f"  likeness alone, {stats + ' statistics':20s} {metrics(ranks)}")
@@ -172,7 +176,6 @@ def retrieval(model_path: Path | None, candidates_paths: list[Path]) -> None:
                      if not np.isnan(r)]
             print(f"  {name:22s} {metrics(found)}  (LIKENESS_WEIGHT {LIKENESS_WEIGHT:g}, {stats} statistics)")
     features = np.stack([sound_features(model, *read_sound(p)) for p in candidates])  # type: ignore[arg-type]
-    embeddings = np.stack([embed(*read_sound(p)) for p in candidates])
     for name, use_label in (("imitation, sfx search", False), ("fused, sfx search", True)):
         found = []
         for path, label, target in items:
@@ -248,7 +251,7 @@ def spoken(count: int) -> None:
     recordings from Debian packages the match model never trained on, each ranked against all COUNT."""
     from sfxcli.library.store import DEFAULT_LIBRARY
     from sfxcli.match import LIKENESS_WEIGHT, load, model_scores, sound_features
-    from sfxcli.match.embedding import embed, standardise, statistics
+    from sfxcli.match.embedding import embed
     from training.data import spoken_imitation
 
     rows = [r for r in csv.DictReader(open(DEFAULT_LIBRARY / "manifest.csv", encoding="utf-8"))
@@ -266,8 +269,7 @@ def spoken(count: int) -> None:
           f"{len({r['source'].split()[1] for r in picked})} Debian packages), each ranked against all {len(picked)}; "
           f"random MRR {np.mean(1 / np.arange(1, len(picked) + 1)):.3f}")
     print(f"  {'learned match alone':40s} {metrics([int(round(1 / r)) for r in reciprocal_ranks(learned, targets)])}")
-    for name, stats in (("built-in", statistics()), ("searched", statistics(sound_vectors))):
-        like = standardise(take_vectors, stats) @ standardise(sound_vectors, stats).T
+    for name, like in likeness_tables(take_vectors, sound_vectors).items():
         print(f"  {'likeness alone, ' + name + ' statistics':40s} "
               f"{metrics([int(round(1 / r)) for r in reciprocal_ranks(like, targets)])}")
         for weight in LIKENESS_WEIGHTS[1:-1]:
